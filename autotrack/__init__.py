@@ -1,0 +1,55 @@
+"""autotrack: autologging and experiment tracking for machine learning.
+
+``import autotrack`` is cheap: it imports no ML library, no numpy and no SQLAlchemy. Public names are
+resolved on first use (PEP 562), so ``autotrack.log_metric`` loads only the tracking modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_FLUENT = "autotrack.tracking.fluent"
+_LAZY_ATTRS: dict[str, str] = {
+    name: _FLUENT
+    for name in (
+        "set_tracking_uri", "get_tracking_uri", "get_artifact_uri", "set_experiment", "create_experiment",
+        "get_experiment", "get_experiment_by_name", "search_experiments", "delete_experiment",
+        "start_run", "end_run", "active_run", "last_active_run", "get_run", "search_runs",
+        "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags", "delete_tag",
+        "log_artifact", "log_artifacts", "log_dict", "log_text", "log_figure", "flush", "ActiveRun",
+        "delete_run",
+    )
+}
+_LAZY_ATTRS.update({
+    "TrackingClient": "autotrack.tracking.client",
+    "RunStatus": "autotrack.tracking.entities",
+    "ViewType": "autotrack.tracking.entities",
+    "AutotrackException": "autotrack.exceptions",
+})
+# submodules reachable as attributes: autotrack.sklearn, autotrack.models, ...
+_LAZY_SUBMODULES = {"sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch"}
+
+__all__ = sorted(_LAZY_ATTRS) + ["autolog", "__version__"]
+
+
+def __getattr__(name: str):
+    module = _LAZY_ATTRS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    if name == "autolog":
+        from autotrack.core import autolog
+
+        globals()["autolog"] = autolog
+        return autolog
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"autotrack.{name}")
+    raise AttributeError(f"module 'autotrack' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | _LAZY_SUBMODULES)

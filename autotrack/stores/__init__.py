@@ -1,0 +1,63 @@
+"""Tracking stores, chosen by URI scheme. ``get_store(uri)`` returns one shared store per URI."""
+
+from __future__ import annotations
+
+import threading
+
+from autotrack.exceptions import InvalidParameterError
+
+SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg2", "postgres")
+REST_SCHEMES = ("http", "https")
+SUPPORTED_SCHEMES = SQL_SCHEMES + REST_SCHEMES
+
+_stores: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def scheme_of(uri: str) -> str:
+    if not isinstance(uri, str) or ":" not in uri:
+        raise InvalidParameterError(
+            f"Invalid tracking URI {uri!r}: expected '<scheme>://...', with scheme one of {', '.join(SUPPORTED_SCHEMES)}"
+        )
+    return uri.split(":", 1)[0].lower()
+
+
+def get_store(uri: str):
+    """Return the store for ``uri``; unsupported schemes raise an error listing the supported ones."""
+    store = _stores.get(uri)
+    if store is not None:
+        return store
+    scheme = scheme_of(uri)
+    with _lock:
+        store = _stores.get(uri)
+        if store is not None:
+            return store
+        if scheme in SQL_SCHEMES:
+            from autotrack.stores.sql.store import SqlStore
+
+            store = SqlStore(uri)
+        elif scheme in REST_SCHEMES:
+            try:
+                from autotrack.stores.rest import RestStore
+            except ImportError:
+                raise InvalidParameterError(
+                    f"Tracking URI {uri!r}: the REST store (an autotrack or MLflow server) is not available in this "
+                    "version of autotrack; use one of: " + ", ".join(s + "://" for s in SQL_SCHEMES)
+                ) from None
+            store = RestStore(uri)
+        else:
+            raise InvalidParameterError(
+                f"Unsupported tracking URI scheme {scheme!r} in {uri!r}; supported schemes: "
+                + ", ".join(s + "://" for s in SUPPORTED_SCHEMES)
+            )
+        _stores[uri] = store
+        return store
+
+
+def _reset_for_tests() -> None:
+    with _lock:
+        for store in _stores.values():
+            close = getattr(store, "close", None)
+            if close:
+                close()
+        _stores.clear()

@@ -1,0 +1,1 @@
+"""The SQLAlchemy store for SQLite, MySQL/MariaDB and PostgreSQL."""

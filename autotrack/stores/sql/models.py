@@ -1,0 +1,126 @@
+"""Table definitions of the SQL store (current schema). ``migrations.py`` builds them step by step.
+
+Non-finite metric values: MySQL cannot store NaN or infinities, so every backend stores the value
+column as a finite double (0 for NaN, +-DBL_MAX for +-inf, so that ordering still works) and the
+``special`` column says what the value really was (0 finite, 1 NaN, 2 +inf, 3 -inf).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+_TABLE_KW = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB", "mariadb_charset": "utf8mb4", "mariadb_engine": "InnoDB"}
+_Double = sa.Float(precision=53).with_variant(sa.Double(), "postgresql").with_variant(sa.dialects.mysql.DOUBLE(), "mysql", "mariadb")
+
+schema_version = sa.Table(
+    "autotrack_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    **_TABLE_KW,
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(500), nullable=False, unique=True),
+    sa.Column("artifact_location", sa.String(2000), nullable=False),
+    sa.Column("lifecycle_stage", sa.String(32), nullable=False, default="active"),
+    sa.Column("creation_time", sa.BigInteger),
+    sa.Column("last_update_time", sa.BigInteger),
+    **_TABLE_KW,
+)
+
+experiment_tags = sa.Table(
+    "experiment_tags",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.String(8000)),
+    **_TABLE_KW,
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_uuid", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(250)),
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), nullable=False),
+    sa.Column("user_id", sa.String(256)),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger),
+    sa.Column("lifecycle_stage", sa.String(32), nullable=False, default="active"),
+    sa.Column("artifact_uri", sa.String(2000)),
+    **_TABLE_KW,
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", _Double, nullable=False),
+    sa.Column("special", sa.SmallInteger, nullable=False, default=0),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False, default=0),
+    **_TABLE_KW,
+)
+
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", _Double, nullable=False),
+    sa.Column("special", sa.SmallInteger, nullable=False, default=0),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    **_TABLE_KW,
+)
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.String(6000), nullable=False),
+    **_TABLE_KW,
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.String(8000)),
+    **_TABLE_KW,
+)
+
+# Indexes, added by migration 2. Value columns are long: MySQL indexes a 200-character prefix, and
+# PostgreSQL (whose b-tree rows are capped near 2.7 kB) indexes left(value, 200).
+_PREFIX = 200
+
+
+def _value_indexes(table: sa.Table) -> list[sa.Index]:
+    name = f"ix_{table.name}_key_value"
+    return [
+        sa.Index(name, table.c.key, table.c.value, mysql_length={"value": _PREFIX}, mariadb_length={"value": _PREFIX}).ddl_if(
+            dialect=("sqlite", "mysql", "mariadb")
+        ),
+        sa.Index(name + "_pg", table.c.key, sa.func.left(table.c.value, _PREFIX)).ddl_if(dialect="postgresql"),
+    ]
+
+
+SEARCH_INDEXES: list[sa.Index] = [
+    # metric history of one key of one run, in step order
+    sa.Index("ix_metrics_run_key_step", metrics.c.run_uuid, metrics.c.key, metrics.c.step),
+    # search by metric value across runs (the latest value per key is the primary key)
+    sa.Index("ix_latest_metrics_key_value", latest_metrics.c.key, latest_metrics.c.value),
+    # runs of an experiment, newest first
+    sa.Index("ix_runs_experiment_start", runs.c.experiment_id, runs.c.lifecycle_stage, runs.c.start_time),
+    *_value_indexes(params),
+    *_value_indexes(tags),
+]

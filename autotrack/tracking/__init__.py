@@ -1,0 +1,1 @@
+"""Tracking: entities, validation, the logging pipeline, the client and the fluent API."""

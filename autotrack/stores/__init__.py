@@ -6,7 +6,7 @@ import threading
 
 from autotrack.exceptions import InvalidParameterError
 
-SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg2", "postgres")
+SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres")
 REST_SCHEMES = ("http", "https")
 SUPPORTED_SCHEMES = SQL_SCHEMES + REST_SCHEMES
 

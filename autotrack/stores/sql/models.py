@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 _TABLE_KW = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB", "mariadb_charset": "utf8mb4", "mariadb_engine": "InnoDB"}
-_Double = sa.Float(precision=53).with_variant(sa.Double(), "postgresql").with_variant(sa.dialects.mysql.DOUBLE(), "mysql", "mariadb")
+_Double = sa.Double()  # DOUBLE on MySQL, DOUBLE PRECISION on PostgreSQL, REAL on SQLite
 
 schema_version = sa.Table(
     "autotrack_schema_version",

@@ -1,0 +1,547 @@
+"""One SQLAlchemy store for SQLite, MySQL/MariaDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from autotrack import config
+from autotrack.exceptions import (
+    InvalidParameterError,
+    InvalidStateError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    StoreConnectionError,
+)
+from autotrack.stores.base import PagedList
+from autotrack.stores.sql import migrations
+from autotrack.stores.sql import models as m
+from autotrack.tracking import validation
+from autotrack.tracking.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+_DBL_MAX = 1.7976931348623157e308
+# special column: what a stored value really was (MySQL stores no NaN or infinity)
+_FINITE, _NAN, _POS_INF, _NEG_INF = 0, 1, 2, 3
+
+
+def _encode_value(value: float) -> tuple[float, int]:
+    if value != value:
+        return 0.0, _NAN
+    if value == math.inf:
+        return _DBL_MAX, _POS_INF
+    if value == -math.inf:
+        return -_DBL_MAX, _NEG_INF
+    return value, _FINITE
+
+
+def _decode_value(value: float, special: int) -> float:
+    if not special:
+        return value
+    return (math.nan, math.inf, -math.inf)[special - 1]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def normalize_db_uri(uri: str) -> str:
+    """Pick the pure-Python drivers for bare ``mysql://``/``postgres://`` URIs and utf8mb4 for MySQL."""
+    scheme, rest = uri.split("://", 1)
+    scheme = scheme.lower()
+    if scheme in ("mysql", "mariadb", "mariadb+pymysql"):
+        scheme = "mysql+pymysql"
+    elif scheme == "postgres":
+        scheme = "postgresql"
+    if scheme == "mysql+pymysql" and "charset=" not in rest:
+        rest += ("&" if "?" in rest else "?") + "charset=utf8mb4"
+    return f"{scheme}://{rest}"
+
+
+def _redact(uri: str) -> str:
+    try:
+        return sa.engine.make_url(uri).render_as_string(hide_password=True)
+    except Exception:
+        return uri
+
+
+_ADJECTIVES = ("amber", "bold", "brisk", "calm", "clever", "crisp", "deft", "eager", "fleet", "gentle", "keen", "lucid", "merry", "nimble", "quiet", "rapid", "sharp", "steady", "sunny", "vivid")
+_NOUNS = ("badger", "crane", "falcon", "fox", "heron", "ibis", "lynx", "marten", "otter", "owl", "panda", "quail", "raven", "seal", "stoat", "swift", "tern", "wolf", "wren", "yak")
+
+
+def generate_run_name() -> str:
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
+
+
+class SqlStore:
+    """Tracking store over SQLAlchemy 2. Thread-safe; several processes may share one SQLite file."""
+
+    def __init__(self, uri: str, default_artifact_root: str | None = None):
+        self.uri = normalize_db_uri(uri)
+        self.default_artifact_root = default_artifact_root or config.artifact_root()
+        self.engine = self._make_engine(self.uri)
+        try:
+            migrations.upgrade(self.engine)
+            self._ensure_default_experiment()
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreConnectionError(
+                f"Could not connect to the tracking database {_redact(self.uri)} "
+                f"(connect timeout {config.connect_timeout():g} s): {exc.orig}"
+            ) from None
+        if hasattr(os, "register_at_fork"):
+            # A forked worker must not reuse the parent's sockets: drop the pool without closing them.
+            os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+
+    # ---------------------------------------------------------------- engine
+    def _make_engine(self, uri: str) -> sa.Engine:
+        url = sa.engine.make_url(uri)
+        timeout = config.connect_timeout()
+        dialect = url.get_backend_name()
+        if dialect == "sqlite":
+            db = url.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                os.makedirs(os.path.dirname(os.path.abspath(db)) or ".", exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn, _record):
+                # Transactions are begun by hand below, so that writers can take the lock up front.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn):
+                # A deferred transaction that reads and then writes can fail with SQLITE_BUSY at once
+                # when another process writes meanwhile (no busy wait on lock upgrade); writers
+                # therefore start with BEGIN IMMEDIATE, which waits for the lock under busy_timeout.
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("autotrack_write") else "BEGIN")
+
+            return engine
+        if dialect in ("mysql", "mariadb"):
+            args: dict[str, Any] = {"connect_timeout": max(1, int(timeout))}
+        elif dialect == "postgresql":
+            args = {"connect_timeout": max(2, int(timeout))}
+        else:
+            args = {}
+        return sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=3600)
+
+    def _write(self):
+        """A transaction for writes (takes SQLite's write lock up front)."""
+        return self.engine.connect().execution_options(autotrack_write=True).begin()
+
+    def _read(self):
+        return self.engine.connect()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- experiments
+    def _ensure_default_experiment(self) -> None:
+        with self.engine.connect() as conn:
+            exists = conn.execute(sa.select(m.experiments.c.experiment_id).where(m.experiments.c.experiment_id == 0)).first()
+        if exists:
+            return
+        try:
+            with self._write() as tx:
+                conn = tx.connection
+                if self.engine.dialect.name in ("mysql", "mariadb"):
+                    # MySQL treats an explicit 0 in an AUTO_INCREMENT column as "next value".
+                    conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+                now = _now_ms()
+                conn.execute(
+                    sa.insert(m.experiments).values(
+                        experiment_id=0,
+                        name=DEFAULT_EXPERIMENT_NAME,
+                        artifact_location=self._artifact_location("0"),
+                        lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # another process created it first
+
+    def _artifact_location(self, experiment_id: str) -> str:
+        root = self.default_artifact_root
+        if "://" not in root:
+            root = os.path.abspath(root)
+        return root.rstrip("/") + "/" + experiment_id
+
+    @staticmethod
+    def _experiment_int(experiment_id: object) -> int:
+        try:
+            value = int(str(experiment_id))
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"Invalid experiment_id {experiment_id!r}: experiment ids are strings of digits, e.g. '0'."
+            ) from None
+        if value < 0:
+            raise InvalidParameterError(f"Invalid experiment_id {experiment_id!r}: must not be negative.")
+        return value
+
+    def create_experiment(self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None) -> str:
+        validation.validate_experiment_name(name)
+        for key, value in (tags or {}).items():
+            validation.validate_key("experiment tag", key)
+            validation.validate_tag_value(key, value)
+        now = _now_ms()
+        try:
+            with self._write() as tx:
+                conn = tx.connection
+                result = conn.execute(
+                    sa.insert(m.experiments).values(
+                        name=name, artifact_location=artifact_location or "", lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=now, last_update_time=now,
+                    )
+                )
+                experiment_id = str(result.inserted_primary_key[0])
+                if not artifact_location:
+                    conn.execute(
+                        sa.update(m.experiments)
+                        .where(m.experiments.c.experiment_id == int(experiment_id))
+                        .values(artifact_location=self._artifact_location(experiment_id))
+                    )
+                if tags:
+                    conn.execute(
+                        sa.insert(m.experiment_tags),
+                        [{"experiment_id": int(experiment_id), "key": k, "value": str(v)} for k, v in tags.items()],
+                    )
+        except IntegrityError:
+            raise ResourceExistsError(f"Experiment {name!r} already exists; choose another name or use set_experiment({name!r}).") from None
+        return experiment_id
+
+    def _experiment_from_row(self, row, tags: dict[str, str]) -> Experiment:
+        return Experiment(
+            experiment_id=str(row.experiment_id), name=row.name, artifact_location=row.artifact_location,
+            lifecycle_stage=row.lifecycle_stage, tags=tags, creation_time=row.creation_time, last_update_time=row.last_update_time,
+        )
+
+    def _experiment_tags(self, conn, ids: list[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {i: {} for i in ids}
+        if ids:
+            t = m.experiment_tags
+            for row in conn.execute(sa.select(t.c.experiment_id, t.c.key, t.c.value).where(t.c.experiment_id.in_(ids))):
+                out[row.experiment_id][row.key] = row.value
+        return out
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        eid = self._experiment_int(experiment_id)
+        with self._read() as conn:
+            row = conn.execute(sa.select(m.experiments).where(m.experiments.c.experiment_id == eid)).first()
+            if row is None:
+                raise ResourceNotFoundError(f"No experiment with id {experiment_id!r}.")
+            return self._experiment_from_row(row, self._experiment_tags(conn, [eid])[eid])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(m.experiments).where(m.experiments.c.name == name)).first()
+            if row is None:
+                return None
+            return self._experiment_from_row(row, self._experiment_tags(conn, [row.experiment_id])[row.experiment_id])
+
+    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None, filter_string: str | None = None, order_by: Sequence[str] | None = None, page_token: str | None = None) -> PagedList:
+        from autotrack.tracking.search import decode_page_token, encode_page_token
+
+        e = m.experiments
+        query = sa.select(e).where(e.c.lifecycle_stage.in_(ViewType.stages(view_type))).order_by(e.c.experiment_id)
+        if filter_string:
+            op, name = _parse_experiment_name_filter(filter_string)
+            query = query.where(e.c.name.like(name) if op == "LIKE" else e.c.name == name)
+        offset = decode_page_token(page_token) if page_token else 0
+        if max_results is not None:
+            query = query.limit(max_results).offset(offset)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            tags = self._experiment_tags(conn, [r.experiment_id for r in rows])
+        items = [self._experiment_from_row(r, tags[r.experiment_id]) for r in rows]
+        token = encode_page_token(offset + len(items)) if max_results is not None and len(items) == max_results else None
+        return PagedList(items, token)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        if stage == LifecycleStage.DELETED and eid == 0:
+            raise InvalidParameterError("The default experiment '0' cannot be deleted.")
+        with self._write() as tx:
+            result = tx.connection.execute(
+                sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(lifecycle_stage=stage, last_update_time=_now_ms())
+            )
+            if result.rowcount == 0:
+                raise ResourceNotFoundError(f"No experiment with id {experiment_id!r}.")
+            tx.connection.execute(sa.update(m.runs).where(m.runs.c.experiment_id == eid).values(lifecycle_stage=stage))
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validation.validate_experiment_name(new_name)
+        eid = self._experiment_int(experiment_id)
+        try:
+            with self._write() as tx:
+                result = tx.connection.execute(
+                    sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(name=new_name, last_update_time=_now_ms())
+                )
+        except IntegrityError:
+            raise ResourceExistsError(f"Experiment {new_name!r} already exists.") from None
+        if result.rowcount == 0:
+            raise ResourceNotFoundError(f"No experiment with id {experiment_id!r}.")
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        validation.validate_key("experiment tag", key)
+        value = validation.validate_tag_value(key, value)
+        eid = self._experiment_int(experiment_id)
+        self.get_experiment(experiment_id)
+        t = m.experiment_tags
+        with self._write() as tx:
+            tx.connection.execute(sa.delete(t).where(t.c.experiment_id == eid, t.c.key == key))
+            tx.connection.execute(sa.insert(t).values(experiment_id=eid, key=key, value=value))
+
+    # ---------------------------------------------------------------- runs
+    def create_run(self, experiment_id: str, user_id: str, start_time: int, tags: Sequence[RunTag] = (), run_name: str | None = None) -> Run:
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidStateError(f"Cannot create a run in experiment {experiment_id!r}: it is deleted (restore it first).")
+        tag_map = {t.key: validation.validate_tag_value(validation.validate_key("tag", t.key), t.value) for t in tags}
+        run_name = run_name or tag_map.get("mlflow.runName") or generate_run_name()
+        tag_map["mlflow.runName"] = run_name
+        run_id = uuid.uuid4().hex
+        artifact_uri = experiment.artifact_location.rstrip("/") + f"/{run_id}/artifacts"
+        with self._write() as tx:
+            conn = tx.connection
+            conn.execute(
+                sa.insert(m.runs).values(
+                    run_uuid=run_id, name=run_name, experiment_id=int(experiment_id), user_id=user_id,
+                    status=RunStatus.RUNNING, start_time=start_time, end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=artifact_uri,
+                )
+            )
+            conn.execute(sa.insert(m.tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()])
+        info = RunInfo(run_id, str(experiment_id), run_name, user_id, RunStatus.RUNNING, start_time, None, artifact_uri)
+        return Run(info, RunData(tags=tag_map))
+
+    def _run_info_row(self, conn, run_id: str):
+        validation.validate_run_id(run_id)
+        row = conn.execute(sa.select(m.runs).where(m.runs.c.run_uuid == run_id)).first()
+        if row is None:
+            raise ResourceNotFoundError(f"No run with id {run_id!r}.")
+        return row
+
+    @staticmethod
+    def _info_from_row(row) -> RunInfo:
+        return RunInfo(
+            run_id=row.run_uuid, experiment_id=str(row.experiment_id), run_name=row.name or "", user_id=row.user_id or "",
+            status=row.status, start_time=row.start_time, end_time=row.end_time, artifact_uri=row.artifact_uri or "",
+            lifecycle_stage=row.lifecycle_stage,
+        )
+
+    def _load_runs(self, conn, run_ids: list[str]) -> list[Run]:
+        """Runs with their latest metrics, params and tags, in the order of ``run_ids``."""
+        if not run_ids:
+            return []
+        runs: dict[str, Run] = {}
+        for chunk_start in range(0, len(run_ids), 500):
+            chunk = run_ids[chunk_start:chunk_start + 500]
+            for row in conn.execute(sa.select(m.runs).where(m.runs.c.run_uuid.in_(chunk))):
+                runs[row.run_uuid] = Run(self._info_from_row(row), RunData())
+            lm = m.latest_metrics
+            for row in conn.execute(sa.select(lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.special).where(lm.c.run_uuid.in_(chunk))):
+                runs[row.run_uuid].data.metrics[row.key] = _decode_value(row.value, row.special)
+            for table, attr in ((m.params, "params"), (m.tags, "tags")):
+                for row in conn.execute(sa.select(table.c.run_uuid, table.c.key, table.c.value).where(table.c.run_uuid.in_(chunk))):
+                    getattr(runs[row.run_uuid].data, attr)[row.key] = row.value
+        return [runs[r] for r in run_ids if r in runs]
+
+    def get_run(self, run_id: str) -> Run:
+        with self._read() as conn:
+            self._run_info_row(conn, run_id)
+            return self._load_runs(conn, [run_id])[0]
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        with self._read() as conn:
+            return self._info_from_row(self._run_info_row(conn, run_id))
+
+    def update_run_info(self, run_id: str, status: str | None = None, end_time: int | None = None, run_name: str | None = None) -> RunInfo:
+        if status is not None and status not in RunStatus.ALL:
+            raise InvalidParameterError(f"Invalid run status {status!r}; accepted: {', '.join(RunStatus.ALL)}.")
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status
+            values["end_time"] = end_time if RunStatus.is_terminated(status) else None
+        elif end_time is not None:
+            values["end_time"] = end_time
+        if run_name is not None:
+            values["name"] = run_name
+        with self._write() as tx:
+            conn = tx.connection
+            row = self._run_info_row(conn, run_id)
+            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidStateError(f"Run {run_id} is deleted; restore it before changing it.")
+            if values:
+                conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(**values))
+            if run_name is not None:
+                conn.execute(sa.delete(m.tags).where(m.tags.c.run_uuid == run_id, m.tags.c.key == "mlflow.runName"))
+                conn.execute(sa.insert(m.tags).values(run_uuid=run_id, key="mlflow.runName", value=run_name))
+            return self._info_from_row(self._run_info_row(conn, run_id))
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        with self._write() as tx:
+            self._run_info_row(tx.connection, run_id)
+            tx.connection.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(lifecycle_stage=stage))
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    # ---------------------------------------------------------------- data
+    def _check_writable(self, row) -> None:
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidStateError(f"Cannot log to run {row.run_uuid}: it is deleted.")
+        if RunStatus.is_terminated(row.status):
+            raise InvalidStateError(
+                f"Cannot log to run {row.run_uuid}: it is {row.status}. Resume it with start_run(run_id={row.run_uuid!r}) first."
+            )
+
+    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()) -> None:
+        """Write metrics, params and tags of one run in one transaction (all or nothing)."""
+        with self._write() as tx:
+            conn = tx.connection
+            self._check_writable(self._run_info_row(conn, run_id))
+            if params:
+                self._insert_params(conn, run_id, params)
+            if tags:
+                self._upsert_tags(conn, run_id, tags)
+            if metrics:
+                self._insert_metrics(conn, run_id, metrics)
+
+    def _insert_params(self, conn, run_id: str, params: Sequence[Param]) -> None:
+        wanted: dict[str, str] = {}
+        for p in params:
+            if p.key in wanted and wanted[p.key] != p.value:
+                raise InvalidParameterError(
+                    f"Param {p.key!r} of run {run_id} was given two values in one batch: {wanted[p.key]!r} and {p.value!r}."
+                )
+            wanted[p.key] = p.value
+        t = m.params
+        existing = dict(conn.execute(sa.select(t.c.key, t.c.value).where(t.c.run_uuid == run_id, t.c.key.in_(list(wanted)))).all())
+        for key, value in wanted.items():
+            if key in existing and existing[key] != value:
+                raise InvalidParameterError(
+                    f"Param {key!r} of run {run_id} is already logged with value {existing[key]!r}; params are write-once, "
+                    f"so the new value {value!r} was rejected. Log it under another key or in another run."
+                )
+        new = [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing]
+        if new:
+            conn.execute(sa.insert(t), new)
+
+    def _upsert_tags(self, conn, run_id: str, tags: Sequence[RunTag]) -> None:
+        latest = {t.key: t.value for t in tags}  # the last value of a key in the batch wins
+        t = m.tags
+        conn.execute(sa.delete(t).where(t.c.run_uuid == run_id, t.c.key.in_(list(latest))))
+        conn.execute(sa.insert(t), [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()])
+        if "mlflow.runName" in latest:
+            conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(name=latest["mlflow.runName"]))
+
+    def _insert_metrics(self, conn, run_id: str, metrics: Sequence[Metric]) -> None:
+        rows = []
+        newest: dict[str, tuple] = {}
+        for metric in metrics:
+            value, special = _encode_value(metric.value)
+            rows.append({"run_uuid": run_id, "key": metric.key, "value": value, "special": special, "timestamp": metric.timestamp, "step": metric.step})
+            # The latest value of a key is the one with the highest step, then timestamp, then value.
+            order = (metric.step, metric.timestamp, value)
+            current = newest.get(metric.key)
+            if current is None or order > current[0]:
+                newest[metric.key] = (order, value, special)
+        conn.execute(sa.insert(m.metrics), rows)
+        lm = m.latest_metrics
+        stored = {
+            row.key: (row.step, row.timestamp, row.value)
+            for row in conn.execute(sa.select(lm.c.key, lm.c.step, lm.c.timestamp, lm.c.value).where(lm.c.run_uuid == run_id, lm.c.key.in_(list(newest))))
+        }
+        inserts = []
+        for key, (order, value, special) in newest.items():
+            values = {"value": value, "special": special, "step": order[0], "timestamp": order[1]}
+            if key not in stored:
+                inserts.append({"run_uuid": run_id, "key": key, **values})
+            elif order > stored[key]:
+                conn.execute(sa.update(lm).where(lm.c.run_uuid == run_id, lm.c.key == key).values(**values))
+        if inserts:
+            conn.execute(sa.insert(lm), inserts)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._write() as tx:
+            conn = tx.connection
+            row = self._run_info_row(conn, run_id)
+            if row.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidStateError(f"Cannot delete a tag of run {run_id}: it is deleted.")
+            result = conn.execute(sa.delete(m.tags).where(m.tags.c.run_uuid == run_id, m.tags.c.key == key))
+            if result.rowcount == 0:
+                raise ResourceNotFoundError(f"Run {run_id} has no tag {key!r}.")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        t = m.metrics
+        with self._read() as conn:
+            self._run_info_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(t.c.key, t.c.value, t.c.special, t.c.timestamp, t.c.step)
+                .where(t.c.run_uuid == run_id, t.c.key == key)
+                .order_by(t.c.step, t.c.timestamp, t.c.id)
+            ).all()
+        return [Metric(r.key, _decode_value(r.value, r.special), r.timestamp, r.step) for r in rows]
+
+    def search_runs(self, experiment_ids: Sequence[str], filter_string: str = "", run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000, order_by: Sequence[str] | None = None, page_token: str | None = None) -> PagedList:
+        from autotrack.stores.sql.search import run_search_select
+        from autotrack.tracking.search import decode_page_token, encode_page_token
+
+        if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= 100_000:
+            raise InvalidParameterError(f"Invalid max_results {max_results!r}: expected an integer from 1 to 100000.")
+        ids = [self._experiment_int(e) for e in experiment_ids]
+        offset = decode_page_token(page_token) if page_token else 0
+        query = run_search_select(ids, filter_string, ViewType.stages(run_view_type), order_by, max_results, offset)
+        with self._read() as conn:
+            run_ids = [row[0] for row in conn.execute(query)]
+            runs = self._load_runs(conn, run_ids)
+        token = encode_page_token(offset + len(runs)) if len(runs) == max_results else None
+        return PagedList(runs, token)
+
+
+def _parse_experiment_name_filter(filter_string: str) -> tuple[str, str]:
+    """Experiments can be filtered by name: ``name = 'x'`` or ``name LIKE 'x%'``."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:attributes\.)?name\s*(=|LIKE)\s*(['\"])(.*)\2\s*", filter_string, flags=re.IGNORECASE)
+    if not match:
+        raise InvalidParameterError(
+            f"Invalid experiment filter {filter_string!r}: accepted forms are \"name = 'x'\" and \"name LIKE 'x%'\"."
+        )
+    return match.group(1).upper(), match.group(3)

@@ -1,0 +1,342 @@
+"""``TrackingClient``: the explicit, run-id based API over one tracking store."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from autotrack.exceptions import InvalidParameterError, InvalidStateError
+from autotrack.stores import get_store
+from autotrack.tracking import validation
+from autotrack.tracking.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
+from autotrack.tracking.pipeline import METRIC, PARAM, TAG, LoggingPipeline
+
+_valid_keys = validation._valid_keys
+_time = time.time
+
+
+class _StoreState:
+    """What every client of one store shares: the pipeline, and what is known of runs being logged to."""
+
+    def __init__(self, store):
+        self.store = store
+        self.pipeline = LoggingPipeline(store)
+        # run_id -> {param key: value} for runs known to be writable (RUNNING, not deleted). Checked once
+        # per run id, so that logging to an unknown, finished or deleted run fails at the call.
+        self.writable: dict[str, dict[str, str]] = {}
+        self.artifact_uris: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+
+_states: dict[str, _StoreState] = {}
+_states_lock = threading.Lock()
+
+
+def _state_for(uri: str) -> _StoreState:
+    state = _states.get(uri)
+    if state is None:
+        store = get_store(uri)
+        with _states_lock:
+            state = _states.get(uri)
+            if state is None:
+                state = _states[uri] = _StoreState(store)
+    return state
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Argument, else ``set_tracking_uri``'s value, else ``AUTOTRACK_TRACKING_URI``, else the embedded SQLite file."""
+    if uri:
+        return uri
+    from autotrack.tracking import fluent
+
+    return fluent.get_tracking_uri()
+
+
+class TrackingClient:
+    """The full tracking API addressed by experiment and run id.
+
+    ``TrackingClient()`` uses the current tracking URI; ``TrackingClient("postgresql://...")`` another store.
+    Writes of metrics, params and tags go through the batching pipeline; reads flush it first.
+    """
+
+    def __init__(self, tracking_uri: str | None = None):
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self._state = _state_for(self.tracking_uri)
+        self.store = self._state.store
+        self._pipeline = self._state.pipeline
+
+    # ------------------------------------------------------------------ experiments
+    def create_experiment(self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None) -> str:
+        """Create an experiment and return its id (a string)."""
+        return self.store.create_experiment(name, artifact_location, {k: str(v) for k, v in (tags or {}).items()})
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None, filter_string: str | None = None, order_by: Sequence[str] | None = None, page_token: str | None = None) -> list[Experiment]:
+        return self.store.search_experiments(view_type, max_results, filter_string, order_by, page_token)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.delete_experiment(experiment_id)
+        self._state.writable.clear()
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.restore_experiment(experiment_id)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(experiment_id, new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self.store.set_experiment_tag(experiment_id, key, str(value))
+
+    # ------------------------------------------------------------------ runs
+    def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict[str, Any] | None = None, run_name: str | None = None) -> Run:
+        """Create a RUNNING run in ``experiment_id``."""
+        tags = {k: str(v) for k, v in (tags or {}).items()}
+        user = tags.get("mlflow.user") or _user()
+        run = self.store.create_run(
+            experiment_id=str(experiment_id), user_id=user, start_time=start_time or int(_time() * 1000),
+            tags=[RunTag(k, v) for k, v in tags.items()], run_name=run_name,
+        )
+        self._state.writable[run.info.run_id] = {}
+        self._state.artifact_uris[run.info.run_id] = run.info.artifact_uri
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its latest metrics, params and tags (what was logged so far is flushed first)."""
+        self.flush()
+        return self.store.get_run(run_id)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        self.flush()
+        end_time = int(_time() * 1000) if status and RunStatus.is_terminated(status) else None
+        self.store.update_run_info(run_id, status=status, end_time=end_time, run_name=name)
+        if status is not None:
+            self._forget(run_id)
+
+    def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
+        """End a run: write what is buffered for it, then record ``status`` and the end time."""
+        if status not in RunStatus.TERMINATED:
+            raise InvalidParameterError(f"Invalid status {status!r} for ending a run; accepted: {', '.join(RunStatus.TERMINATED)}.")
+        self.flush()
+        self.store.update_run_info(run_id, status=status, end_time=end_time or int(_time() * 1000))
+        self._forget(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        self.flush()
+        self.store.delete_run(run_id)
+        self._forget(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.restore_run(run_id)
+
+    def _forget(self, run_id: str) -> None:
+        self._state.writable.pop(run_id, None)
+
+    def _mark_running(self, run: Run) -> None:
+        """Record that ``run`` is writable (used when a finished run is resumed)."""
+        self._state.writable[run.info.run_id] = dict(run.data.params)
+        self._state.artifact_uris[run.info.run_id] = run.info.artifact_uri
+
+    def _writable_params(self, run_id: str) -> dict[str, str]:
+        """The params of a run that may be logged to; raise if it is unknown, finished or deleted."""
+        params = self._state.writable.get(run_id)
+        if params is not None:
+            return params
+        validation.validate_run_id(run_id)
+        run = self.store.get_run(run_id)  # raises ResourceNotFoundError for an unknown id
+        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidStateError(f"Cannot log to run {run_id}: it is deleted.")
+        if RunStatus.is_terminated(run.info.status):
+            raise InvalidStateError(
+                f"Cannot log to run {run_id}: it is {run.info.status}. Resume it with start_run(run_id={run_id!r}) to log more."
+            )
+        with self._state.lock:
+            params = self._state.writable.setdefault(run_id, dict(run.data.params))
+        self._state.artifact_uris[run_id] = run.info.artifact_uri
+        return params
+
+    # ------------------------------------------------------------------ logging
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None) -> None:
+        """Queue one metric value. Costs microseconds; the pipeline writes it in the background."""
+        if run_id not in self._state.writable:
+            self._writable_params(run_id)
+        if key not in _valid_keys:
+            validation.validate_key("metric", key)
+        if value.__class__ is not float:
+            value = validation.validate_metric_value(key, value)
+        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp(key, timestamp)
+        step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
+        self._pipeline.add((METRIC, run_id, key, value, timestamp, step))
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        """Log a param (write-once: the same value again is fine, another value is an error)."""
+        self._queue_params(run_id, {key: value})
+        return value
+
+    def _queue_params(self, run_id: str, params: dict[str, Any]) -> None:
+        known = self._writable_params(run_id)
+        records = []
+        checked: dict[str, str] = {}
+        for key, value in params.items():
+            validation.validate_key("param", key)
+            text = validation.validate_param_value(key, value)
+            old = known.get(key, checked.get(key))
+            if old is not None and old != text:
+                raise InvalidParameterError(
+                    f"Param {key!r} of run {run_id} is already logged with value {old!r}; params are write-once, so the "
+                    f"new value {text!r} was rejected. Log it under another key or in another run."
+                )
+            checked[key] = text
+            if old is None:
+                records.append((PARAM, run_id, key, text, 0, 0))
+        known.update(checked)
+        if records:
+            self._pipeline.add_many(records)
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self._queue_tags(run_id, {key: value})
+
+    def _queue_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        self._writable_params(run_id)
+        records = []
+        for key, value in tags.items():
+            validation.validate_key("tag", key)
+            records.append((TAG, run_id, key, validation.validate_tag_value(key, value), 0, 0))
+        self._pipeline.add_many(records)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.flush()
+        self.store.delete_tag(run_id, key)
+
+    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()) -> None:
+        """Queue several metrics, params and tags of one run."""
+        if params:
+            self._queue_params(run_id, {p.key: p.value for p in params})
+        if tags:
+            self._queue_tags(run_id, {t.key: t.value for t in tags})
+        for metric in metrics:
+            self.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
+
+    def flush(self) -> None:
+        """Write everything queued for this store."""
+        self._pipeline.flush()
+
+    # ------------------------------------------------------------------ reading
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value logged for ``key`` in ``run_id``, by step then time."""
+        self.flush()
+        return self.store.get_metric_history(run_id, key)
+
+    def search_runs(self, experiment_ids: Sequence[str] | str, filter_string: str = "", run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000, order_by: Sequence[str] | None = None, page_token: str | None = None) -> list[Run]:
+        """Runs of the experiments matching ``filter_string`` (MLflow's grammar), ordered by ``order_by``."""
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [str(experiment_ids)]
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        self.flush()
+        return self.store.search_runs(list(experiment_ids), filter_string or "", run_view_type, max_results, order_by, page_token)
+
+    # ------------------------------------------------------------------ artifacts
+    def _artifact_repo(self, run_id: str):
+        from autotrack.artifacts import get_artifact_repository
+
+        uri = self._state.artifact_uris.get(run_id)
+        if uri is None:
+            uri = self.store.get_run(run_id).info.artifact_uri
+            self._state.artifact_uris[run_id] = uri
+        return get_artifact_repository(uri)
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        """Copy a file (or a folder, recursively) into the run's artifacts under ``artifact_path``."""
+        self._writable_params(run_id)
+        repo = self._artifact_repo(run_id)
+        if os.path.isdir(local_path):
+            name = os.path.basename(os.path.normpath(local_path))
+            repo.log_artifacts(local_path, posixpath.join(artifact_path, name) if artifact_path else name)
+        else:
+            repo.log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        """Copy the contents of ``local_dir`` into the run's artifacts under ``artifact_path``."""
+        self._writable_params(run_id)
+        self._artifact_repo(run_id).log_artifacts(local_dir, artifact_path)
+
+    def list_artifacts(self, run_id: str, path: str | None = None):
+        return self._artifact_repo(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        """Copy an artifact (file or folder) of the run to ``dst_path`` (a new temp folder by default); return its local path."""
+        return self._artifact_repo(run_id).download_artifacts(path, dst_path)
+
+    def _log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        from autotrack.artifacts.base import clean_artifact_path
+
+        artifact_file = clean_artifact_path(artifact_file)
+        if not artifact_file:
+            raise InvalidParameterError("Invalid artifact_file '': expected a relative file name such as 'config.json'.")
+        folder, name = posixpath.split(artifact_file)
+        with tempfile.TemporaryDirectory(prefix="autotrack-") as tmp:
+            local = os.path.join(tmp, name)
+            with open(local, "wb") as handle:
+                handle.write(data)
+            self.log_artifact(run_id, local, folder or None)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Save ``text`` as the artifact ``artifact_file`` (e.g. ``notes/summary.txt``)."""
+        if not isinstance(text, str):
+            raise InvalidParameterError(f"Invalid text of type {type(text).__name__} for log_text: expected str.")
+        self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Save a dict (or list) as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml and PyYAML is installed."""
+        if artifact_file.endswith((".yaml", ".yml")):
+            try:
+                import yaml
+            except ImportError:
+                raise InvalidParameterError(
+                    f"Cannot write {artifact_file!r} as YAML: PyYAML is not installed (pip install pyyaml), or use a .json name."
+                ) from None
+            text = yaml.safe_dump(dictionary, sort_keys=False)
+        else:
+            text = json.dumps(dictionary, indent=2, default=str)
+        self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Save a matplotlib figure (PNG, SVG, PDF... by extension) or a plotly figure (HTML) as an artifact."""
+        from autotrack.artifacts.base import clean_artifact_path
+
+        artifact_file = clean_artifact_path(artifact_file)
+        folder, name = posixpath.split(artifact_file)
+        with tempfile.TemporaryDirectory(prefix="autotrack-") as tmp:
+            local = os.path.join(tmp, name)
+            if hasattr(figure, "savefig"):
+                figure.savefig(local)
+            elif hasattr(figure, "write_html") and name.endswith(".html"):
+                figure.write_html(local)
+            elif hasattr(figure, "write_image"):
+                figure.write_image(local)
+            else:
+                raise InvalidParameterError(
+                    f"Invalid figure of type {type(figure).__name__}: expected a matplotlib Figure or a plotly Figure."
+                )
+            self.log_artifact(run_id, local, folder or None)
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:
+        return os.environ.get("USER", "unknown")
+

@@ -1,0 +1,423 @@
+"""The fluent API: MLflow's module-level tracking functions, with the active run in a context variable.
+
+The active run lives in a ``contextvars`` variable, so a run started in one thread or asyncio task
+is not the active run of another. A ``with autotrack.start_run():`` block ends the run FINISHED,
+FAILED when an exception leaves it, KILLED on KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from autotrack import config
+from autotrack.exceptions import InvalidParameterError, ResourceNotFoundError, InvalidStateError
+from autotrack.tracking.client import TrackingClient
+from autotrack.tracking.entities import Experiment, LifecycleStage, Run, RunStatus, ViewType
+
+_tracking_uri: str | None = None
+_active_experiment_id: str | None = None
+# A tuple of ActiveRun, innermost last. Tuples, not lists: a context copied into a new task must
+# not share a mutable stack with the context it came from.
+_run_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("autotrack_run_stack", default=())
+_last_active_run_id: str | None = None
+_last_active_run_uri: str | None = None
+
+
+class ActiveRun(Run):
+    """The run returned by ``start_run``; a context manager that ends the run on exit."""
+
+    def __init__(self, run: Run, client: TrackingClient):
+        super().__init__(run.info, run.data)
+        self._client = client
+
+    def __enter__(self) -> "ActiveRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        _end_this_run(self, status)
+        return False
+
+
+# ---------------------------------------------------------------------- configuration
+def set_tracking_uri(uri: str | os.PathLike) -> None:
+    """Send runs to ``uri``: ``sqlite:///path``, ``mysql+pymysql://...``, ``postgresql://...`` or ``http(s)://...``."""
+    from autotrack.stores import scheme_of, SUPPORTED_SCHEMES
+
+    uri = os.fspath(uri)
+    scheme = scheme_of(uri)
+    if scheme not in SUPPORTED_SCHEMES:
+        raise InvalidParameterError(
+            f"Unsupported tracking URI scheme {scheme!r} in {uri!r}; supported schemes: " + ", ".join(s + "://" for s in SUPPORTED_SCHEMES)
+        )
+    global _tracking_uri, _active_experiment_id
+    if uri != _tracking_uri:
+        _active_experiment_id = None
+    _tracking_uri = uri
+
+
+def get_tracking_uri() -> str:
+    """The URI in use: ``set_tracking_uri``'s, else ``AUTOTRACK_TRACKING_URI``, else ``sqlite:///autotrack-runs/tracking.db``."""
+    return _tracking_uri or config.tracking_uri()
+
+
+def _client() -> TrackingClient:
+    return TrackingClient(get_tracking_uri())
+
+
+# ---------------------------------------------------------------------- experiments
+def create_experiment(name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None) -> str:
+    """Create an experiment; return its id."""
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+    """Make an experiment the active one, creating it by name if it does not exist."""
+    global _active_experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidParameterError("set_experiment takes exactly one of experiment_name or experiment_id.")
+    client = _client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(str(experiment_id))
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            try:
+                client.create_experiment(experiment_name)
+            except Exception:
+                if client.get_experiment_by_name(experiment_name) is None:  # lost a race: fine if it exists now
+                    raise
+            experiment = client.get_experiment_by_name(experiment_name)
+    if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise InvalidStateError(f"Experiment {experiment.name!r} (id {experiment.experiment_id}) is deleted; restore it to use it.")
+    _active_experiment_id = experiment.experiment_id
+    return experiment
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment called ``name``, or None."""
+    return _client().get_experiment_by_name(name)
+
+
+def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None, filter_string: str | None = None, order_by: Sequence[str] | None = None) -> list[Experiment]:
+    return list(_client().search_experiments(view_type, max_results, filter_string, order_by))
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _client().delete_experiment(experiment_id)
+
+
+def _resolve_experiment_id(client: TrackingClient) -> str:
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    env_id = config.env("EXPERIMENT_ID")
+    if env_id:
+        return env_id
+    env_name = config.env("EXPERIMENT_NAME")
+    if env_name:
+        return set_experiment(env_name).experiment_id
+    return "0"
+
+
+# ---------------------------------------------------------------------- runs
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run (or resume ``run_id``) and make it the active run of this thread/task.
+
+    With a run already active, pass ``nested=True`` to start a child run (tagged ``mlflow.parentRunId``).
+    Use it as a context manager to end the run automatically.
+    """
+    global _last_active_run_id, _last_active_run_uri
+    stack = _run_stack.get()
+    if stack and not nested:
+        raise InvalidStateError(
+            f"Run {stack[-1].info.run_id} is already active. End it with end_run(), or start a child run with start_run(nested=True)."
+        )
+    client = _client()
+    parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
+    if run_id is not None:
+        run = client.store.get_run(run_id)
+        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidStateError(f"Cannot resume run {run_id}: it is deleted.")
+        if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+            raise InvalidParameterError(
+                f"Run {run_id} belongs to experiment {run.info.experiment_id}, not to experiment_id={experiment_id!r}."
+            )
+        client.store.update_run_info(run_id, status=RunStatus.RUNNING, run_name=run_name)
+        run = client.store.get_run(run_id)
+        client._mark_running(run)
+        extra = {k: str(v) for k, v in (tags or {}).items()}
+        if description is not None:
+            extra["mlflow.note.content"] = description
+        if extra:
+            client._queue_tags(run_id, extra)
+            run.data.tags.update(extra)
+    else:
+        exp_id = str(experiment_id) if experiment_id is not None else _resolve_experiment_id(client)
+        all_tags = _default_tags()
+        all_tags.update({k: str(v) for k, v in (tags or {}).items()})
+        if description is not None:
+            all_tags["mlflow.note.content"] = description
+        if parent:
+            all_tags["mlflow.parentRunId"] = parent
+            all_tags["autotrack.parentRunId"] = parent
+        if run_name:
+            all_tags["mlflow.runName"] = run_name
+        run = client.create_run(exp_id, tags=all_tags, run_name=run_name or all_tags.get("mlflow.runName"))
+    active = ActiveRun(run, client)
+    _run_stack.set(stack + (active,))
+    _last_active_run_id, _last_active_run_uri = run.info.run_id, client.tracking_uri
+    return active
+
+
+def _default_tags() -> dict[str, str]:
+    from autotrack.tracking.client import _user
+
+    source = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c", "-m") else "<interactive>"
+    return {"mlflow.user": _user(), "mlflow.source.name": source, "mlflow.source.type": "LOCAL"}
+
+
+def _end_this_run(run: ActiveRun, status: str) -> None:
+    stack = _run_stack.get()
+    if run in stack:
+        # Ending an outer run ends the children still open inside it first.
+        index = stack.index(run)
+        for child in reversed(stack[index + 1:]):
+            child._client.set_terminated(child.info.run_id, status)
+        _run_stack.set(stack[:index])
+    run._client.set_terminated(run.info.run_id, status)
+    run.info.status = status
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run of this thread/task (if any) with ``status``."""
+    if status not in RunStatus.TERMINATED:
+        raise InvalidParameterError(f"Invalid status {status!r} for end_run; accepted: {', '.join(RunStatus.TERMINATED)}.")
+    stack = _run_stack.get()
+    if stack:
+        _end_this_run(stack[-1], status)
+
+
+def active_run() -> ActiveRun | None:
+    """The active run of this thread/task, or None."""
+    stack = _run_stack.get()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the most recently started run of this process (read back from the store)."""
+    stack = _run_stack.get()
+    if stack:
+        return get_run(stack[-1].info.run_id)
+    if _last_active_run_id is None:
+        return None
+    return TrackingClient(_last_active_run_uri).get_run(_last_active_run_id)
+
+
+def _run_for_logging() -> ActiveRun:
+    stack = _run_stack.get()
+    if stack:
+        return stack[-1]
+    return start_run()  # as MLflow does, logging with no active run starts one
+
+
+def get_run(run_id: str) -> Run:
+    """The run ``run_id`` with its latest metrics, params and tags."""
+    return _client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def flush() -> None:
+    """Write everything logged so far to the store (logging is otherwise batched in the background)."""
+    _client().flush()
+    for run in _run_stack.get():
+        run._client.flush()
+
+
+# ---------------------------------------------------------------------- logging
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None, run_id: str | None = None) -> None:
+    """Log a metric value to the active run. Costs microseconds: it is written in the background."""
+    if run_id is None:
+        stack = _run_stack.get()
+        run = stack[-1] if stack else _run_for_logging()
+        run._client.log_metric(run.info.run_id, key, value, timestamp, step)
+    else:
+        _client().log_metric(run_id, key, value, timestamp, step)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None, run_id: str | None = None) -> None:
+    """Log several metrics at one step."""
+    if run_id is None:
+        run = _run_for_logging()
+        client, run_id = run._client, run.info.run_id
+    else:
+        client = _client()
+    timestamp = int(time.time() * 1000) if timestamp is None else timestamp
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value, timestamp, step)
+
+
+def log_param(key: str, value: Any) -> Any:
+    """Log a param of the active run; returns ``value``."""
+    run = _run_for_logging()
+    return run._client.log_param(run.info.run_id, key, value)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    run = _run_for_logging()
+    run._client._queue_params(run.info.run_id, dict(params))
+
+
+def set_tag(key: str, value: Any) -> None:
+    run = _run_for_logging()
+    run._client.set_tag(run.info.run_id, key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    run = _run_for_logging()
+    run._client._queue_tags(run.info.run_id, dict(tags))
+
+
+def delete_tag(key: str) -> None:
+    run = _run_for_logging()
+    run._client.delete_tag(run.info.run_id, key)
+
+
+def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
+    """Copy a local file (or folder) into the active run's artifacts."""
+    run = _run_for_logging()
+    run._client.log_artifact(run.info.run_id, local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
+    """Copy the contents of a local folder into the active run's artifacts."""
+    run = _run_for_logging()
+    run._client.log_artifacts(run.info.run_id, local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    run = _run_for_logging()
+    run._client.log_text(run.info.run_id, text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str) -> None:
+    run = _run_for_logging()
+    run._client.log_dict(run.info.run_id, dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    run = _run_for_logging()
+    run._client.log_figure(run.info.run_id, figure, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The artifact URI of the active run (or of ``artifact_path`` inside it)."""
+    run = _run_for_logging()
+    base = run.info.artifact_uri
+    return base if not artifact_path else base.rstrip("/") + "/" + artifact_path.lstrip("/")
+
+
+# ---------------------------------------------------------------------- search
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | str | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+):
+    """Search runs with MLflow's filter grammar; a pandas DataFrame by default, or a list of Runs."""
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameterError(f"Invalid output_format {output_format!r}; accepted: 'pandas', 'list'.")
+    client = _client()
+    if isinstance(experiment_ids, (str, int)):
+        experiment_ids = [str(experiment_ids)]
+    ids = [str(e) for e in (experiment_ids or [])]
+    for name in experiment_names or []:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise ResourceNotFoundError(f"No experiment named {name!r} (in experiment_names).")
+        ids.append(experiment.experiment_id)
+    if not ids:
+        if search_all_experiments:
+            ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+        else:
+            ids = [_resolve_experiment_id(client)]
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.search_runs(ids, filter_string, run_view_type, min(max_results - len(runs), 50_000), order_by, token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return runs
+    return _runs_to_pandas(runs)
+
+
+def _runs_to_pandas(runs: list[Run]):
+    try:
+        import pandas as pd
+    except ImportError:
+        raise InvalidParameterError("search_runs(output_format='pandas') needs pandas (pip install pandas); or pass output_format='list'.") from None
+    rows = []
+    for run in runs:
+        info = run.info
+        row: dict[str, Any] = {
+            "run_id": info.run_id, "experiment_id": info.experiment_id, "status": info.status,
+            "artifact_uri": info.artifact_uri,
+            "start_time": pd.to_datetime(info.start_time, unit="ms", utc=True),
+            "end_time": pd.to_datetime(info.end_time, unit="ms", utc=True) if info.end_time else pd.NaT,
+        }
+        row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
+        row.update({f"params.{k}": v for k, v in run.data.params.items()})
+        row.update({f"tags.{k}": v for k, v in run.data.tags.items()})
+        rows.append(row)
+    base = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    frame = pd.DataFrame(rows, columns=None if rows else base)
+    extra = sorted(c for c in frame.columns if c not in base)
+    return frame[base + [c for c in extra if c.startswith("metrics.")] + [c for c in extra if c.startswith("params.")] + [c for c in extra if c.startswith("tags.")]]
+
+
+def _end_runs_at_exit() -> None:
+    # Runs the main thread left open end FINISHED at exit (MLflow does the same); buffered records are
+    # then drained by the pipeline's own exit hook, which was registered earlier and so runs later.
+    try:
+        while _run_stack.get():
+            end_run(RunStatus.FINISHED)
+    except Exception as exc:  # pragma: no cover - exit must not raise
+        import logging
+
+        logging.getLogger("autotrack").warning("autotrack could not end the active run at exit: %s", exc)
+
+
+atexit.register(_end_runs_at_exit)

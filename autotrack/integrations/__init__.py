@@ -1,0 +1,1 @@
+"""Per-library integrations (sklearn, xgboost, ...). Modules here never import their library at import time."""

@@ -1,0 +1,1 @@
+"""XGBoost integration: the model flavor (``flavor``); autologging lives beside it. Imports no xgboost."""

@@ -1,0 +1,146 @@
+"""Which integrations exist: a dict of built-ins plus the ``autotrack.integrations`` entry points.
+
+Nothing here imports an integration module until it is asked for by name, and no integration module
+imports its target library, so loading the registry costs a few small imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+import threading
+
+from autotrack.core.integration import Integration
+
+_log = logging.getLogger("autotrack.core")
+
+ENTRY_POINT_GROUP = "autotrack.integrations"
+
+#: built-in integrations: name -> "module:Class". The module may not exist yet in a given build
+#: (integrations land issue by issue); such an entry is skipped quietly.
+BUILTINS: dict[str, str] = {
+    "sklearn": "autotrack.integrations.sklearn.autolog:SklearnIntegration",
+    "xgboost": "autotrack.integrations.xgboost.autolog:XGBoostIntegration",
+    "keras": "autotrack.integrations.keras.autolog:KerasIntegration",
+    "pytorch": "autotrack.integrations.pytorch.autolog:PyTorchIntegration",
+}
+#: other accepted spellings -> canonical name
+ALIASES: dict[str, str] = {"tensorflow": "keras", "tf": "keras", "torch": "pytorch", "scikit-learn": "sklearn"}
+
+_lock = threading.Lock()
+_entry_points: dict[str, str] | None = None
+_loaded: dict[str, type[Integration] | None] = {}
+
+
+def _third_party() -> dict[str, str]:
+    """Entry points of the group, read once per process (scanning metadata costs milliseconds)."""
+    global _entry_points
+    with _lock:
+        if _entry_points is None:
+            found: dict[str, str] = {}
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                # A built-in name cannot be taken over by a third party: the built-in wins.
+                if ep.name not in BUILTINS and ep.name not in ALIASES:
+                    found.setdefault(ep.name, ep.value)
+            _entry_points = found
+        return _entry_points
+
+
+def reset() -> None:
+    """Forget cached entry points and loaded classes (for tests that install integrations)."""
+    global _entry_points
+    with _lock:
+        _entry_points = None
+        _loaded.clear()
+
+
+def canonical(name: str) -> str:
+    """The canonical integration name for ``name`` (lower-cased, aliases resolved); not validated."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
+
+
+def known_names() -> list[str]:
+    """All integration names: built-ins (available or not) and registered third parties."""
+    return sorted(set(BUILTINS) | set(_third_party()))
+
+
+def validate_names(field: str, names: object) -> list[str]:
+    """Canonical names for ``names``; ``ValueError`` naming ``field``, the bad value and the accepted names."""
+    if isinstance(names, str):
+        items = [part for part in names.split(",")]
+    elif isinstance(names, (list, tuple, set, frozenset)):
+        items = list(names)
+    else:
+        raise TypeError(f"{field}={names!r} must be a list of integration names or a comma-separated string")
+    known = set(known_names())
+    result: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{field}: {item!r} is not an integration name (str)")
+        if not item.strip():
+            continue
+        name = canonical(item)
+        if name not in known:
+            accepted = ", ".join(sorted(known | set(ALIASES)))
+            raise ValueError(f"{field}: unknown integration {item!r}; accepted: {accepted}")
+        if name not in result:
+            result.append(name)
+    return result
+
+
+def _import_target(name: str, target: str) -> type[Integration] | None:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only the integration module itself (or its package) being absent means "not built yet";
+        # a missing import *inside* it is a real defect and propagates.
+        if name in BUILTINS and exc.name and module_name.startswith(exc.name):
+            _log.debug("built-in integration %r is not available in this build (%s)", name, exc)
+            return None
+        raise
+    cls = module
+    for part in attr.split("."):
+        cls = getattr(cls, part)
+    if not (isinstance(cls, type) and issubclass(cls, Integration)):
+        raise TypeError(f"integration {name!r} ({target}) is not a subclass of autotrack.core.Integration")
+    cls.check_definition()
+    if canonical(cls.name) != name:
+        raise TypeError(f"integration registered as {name!r} ({target}) declares name={cls.name!r}")
+    return cls
+
+
+def load(name: str) -> type[Integration] | None:
+    """The integration class for canonical ``name``, or None if it is a built-in not present in this build.
+
+    Raises ``KeyError`` for an unknown name and whatever importing a broken integration raises.
+    """
+    if name in _loaded:
+        return _loaded[name]
+    target = BUILTINS.get(name) or _third_party().get(name)
+    if target is None:
+        raise KeyError(name)
+    cls = _import_target(name, target)
+    _loaded[name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Names of integrations whose defining module is present (built-ins that exist, third parties)."""
+    names = []
+    for name in known_names():
+        target = BUILTINS.get(name)
+        if target is not None:
+            module_name = target.partition(":")[0]
+            try:
+                present = importlib.util.find_spec(module_name) is not None
+            except ModuleNotFoundError:
+                present = False
+            if not present:
+                continue
+        names.append(name)
+    return names
+

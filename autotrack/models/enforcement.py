@@ -195,4 +195,9 @@ def enforce_output(prediction: Any, schema: Schema) -> Any:
     if isinstance(prediction, pd.DataFrame) and not schema.is_tensor_spec() and schema.has_input_names() \
             and len(schema) == 1 and prediction.shape[1] == 1 and prediction.columns[0] not in schema.input_names():
         prediction = prediction.to_numpy()  # one unlabelled output column: match it by position
-    return enforce_schema(prediction, schema, "output")
+    try:
+        return enforce_schema(prediction, schema, "output")
+    except SchemaEnforcementError as exc:
+        raise SchemaEnforcementError(
+            f"{exc}. The signature's outputs do not describe this model's predictions; log the model with "
+            "a signature inferred from them, e.g. infer_signature(X, model.predict(X))") from None

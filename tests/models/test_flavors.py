@@ -231,3 +231,21 @@ def test_example_not_matching_signature_warns(tmp_path, clf, iris):
     signature = infer_signature(X)
     with pytest.warns(UserWarning, match="input example does not match the signature's inputs"):
         autotrack.sklearn.save_model(clf, tmp_path / "m", signature=signature, input_example=X.head(2).astype(str))
+
+
+def test_failed_save_leaves_no_folder(tmp_path):
+    model = LogisticRegression()
+    model.unpicklable = lambda: None  # plain pickle cannot store a lambda
+    with pytest.raises(Exception):
+        autotrack.sklearn.save_model(model, tmp_path / "m", serialization_format="pickle")
+    assert not (tmp_path / "m").exists()
+
+
+def test_input_example_keeps_datetime_binary_and_string_columns(tmp_path):
+    example = pd.DataFrame({"t": pd.to_datetime(["2024-01-01", "2024-02-01"]), "raw": [b"\x00\x01", b"xy"],
+                            "s": ["a", "b"], "f": np.array([1.5, 2.5], dtype=np.float32)})
+    autotrack.pyfunc.save_model(lambda d: d["f"], tmp_path / "m", input_example=example)
+    loaded = autotrack.models.load_model(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.input_example, example, check_dtype=False)
+    assert loaded.input_example["f"].dtype == np.float32
+    assert [s.type for s in loaded.signature.inputs] == [DataType.datetime, DataType.binary, DataType.string, DataType.float]

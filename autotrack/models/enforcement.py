@@ -46,6 +46,8 @@ def _enforce_column(values: Any, spec: ColSpec, what: str) -> Any:
     import numpy as np
 
     expected = spec.type
+    if not spec.required and values.isna().all():
+        return values  # an optional column given with no values is the same as an absent one
     if values.dtype == object and expected not in (DataType.string, DataType.binary):
         values = values.infer_objects()
     try:

@@ -140,3 +140,9 @@ def test_unnamed_columns_are_matched_by_position():
     assert out["p"].dtype == np.float64
     with pytest.raises(SchemaEnforcementError, match="has 1 columns; the signature declares 2 unnamed columns"):
         enforce_schema(pd.DataFrame({"p": [1]}), schema)
+
+
+def test_optional_column_with_only_missing_values_passes():
+    schema = Schema([ColSpec("double", "x"), ColSpec("string", "note", required=False)])
+    out = enforce_schema(pd.DataFrame({"x": [1.0, 2.0], "note": [None, None]}), schema)
+    assert out["note"].isna().all() and out["x"].tolist() == [1.0, 2.0]

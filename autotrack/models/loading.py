@@ -11,11 +11,14 @@ import os
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autotrack.models.errors import MissingModelLibraryError, ModelFormatError
 from autotrack.models.metadata import PYFUNC_FLAVOR, ModelMetadata
 from autotrack.models.uri import local_model_folder
+
+if TYPE_CHECKING:
+    from autotrack.models.pyfunc_model import PyFuncModel
 
 
 def open_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> tuple[Path, ModelMetadata]:
@@ -67,7 +70,7 @@ def load_flavor(model_uri: str | os.PathLike, flavor: str, dst_path: str | None 
     return folder, metadata, conf
 
 
-def load_model(model_uri: str | os.PathLike, dst_path: str | None = None):
+def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> PyFuncModel:
     """Load any autotrack model as a generic model whose ``predict`` checks input and output against the signature.
 
     ``model_uri``: a local path, ``file://...``, ``runs:/<run_id>/<artifact_path>`` or another artifact URI.

@@ -15,6 +15,7 @@ from typing import Any
 from autotrack.exceptions import InvalidParameterError
 from autotrack.models.loading import load_model as _load_generic
 from autotrack.models.metadata import PYFUNC_FLAVOR, ModelInfo, ModelMetadata
+from autotrack.models.pyfunc_model import PyFuncModel
 from autotrack.models.requirements import installed_version
 from autotrack.models.saving import FlavorWriter, log_model_folder, save_model_folder
 from autotrack.models.signature import ModelSignature
@@ -87,7 +88,7 @@ def log_model(python_model: Any, artifact_path: str, signature: ModelSignature |
     return log_model_folder(artifact_path, _writer(python_model), signature, input_example)
 
 
-def load_model(model_uri: str | os.PathLike, dst_path: str | None = None):
+def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> PyFuncModel:
     """Load any autotrack model as the generic model (its ``predict`` enforces the signature)."""
     return _load_generic(model_uri, dst_path)
 

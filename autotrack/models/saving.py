@@ -39,7 +39,12 @@ class FlavorWriter:
     predict: Callable[[Any], Any] | None = None
 
 
-def _prepare_folder(path: str | os.PathLike, overwrite: bool) -> Path:
+def _prepare_folder(path: str | os.PathLike, overwrite: bool) -> tuple[Path, Path]:
+    """``(target, staging)``: the model is written into ``staging``, then moved to ``target``.
+
+    When an existing model is overwritten, staging is a new sibling folder, so a failed save leaves
+    the old model as it was.
+    """
     folder = Path(path)
     if folder.exists():
         if not folder.is_dir():
@@ -48,9 +53,16 @@ def _prepare_folder(path: str | os.PathLike, overwrite: bool) -> Path:
             if not overwrite:
                 raise ResourceExistsError(
                     f"path={str(path)!r} already exists and is not empty; choose a new path or pass overwrite=True")
-            shutil.rmtree(folder)
+            return folder, Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return folder, folder
+
+
+def _publish(target: Path, staging: Path) -> None:
+    """Replace ``target`` with the fully written ``staging`` folder (no-op when they are the same)."""
+    if staging != target:
+        shutil.rmtree(target)
+        staging.rename(target)
 
 
 def _check_signature(signature: Any) -> None:
@@ -103,7 +115,7 @@ def save_model_folder(
     from autotrack.models.requirements import requirements_for
 
     _check_signature(signature)
-    folder = _prepare_folder(path, overwrite)
+    target, folder = _prepare_folder(path, overwrite)
     try:
         conf = {**writer.conf, **writer.write(folder)}
         example_info = None
@@ -126,7 +138,8 @@ def save_model_folder(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # never leave a half-written model behind
         raise
-    return ModelInfo.from_metadata(str(folder.resolve()), metadata)
+    _publish(target, folder)
+    return ModelInfo.from_metadata(str(target.resolve()), metadata)
 
 
 def check_artifact_path(artifact_path: Any) -> str:

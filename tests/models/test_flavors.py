@@ -249,3 +249,14 @@ def test_input_example_keeps_datetime_binary_and_string_columns(tmp_path):
     pd.testing.assert_frame_equal(loaded.input_example, example, check_dtype=False)
     assert loaded.input_example["f"].dtype == np.float32
     assert [s.type for s in loaded.signature.inputs] == [DataType.datetime, DataType.binary, DataType.string, DataType.float]
+
+
+def test_failed_overwrite_keeps_the_old_model(tmp_path, clf, iris):
+    X, _ = iris
+    autotrack.sklearn.save_model(clf, tmp_path / "m")
+    broken = LogisticRegression()
+    broken.unpicklable = lambda: None
+    with pytest.raises(Exception):
+        autotrack.sklearn.save_model(broken, tmp_path / "m", serialization_format="pickle", overwrite=True)
+    np.testing.assert_array_equal(autotrack.sklearn.load_model(tmp_path / "m").predict(X), clf.predict(X))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

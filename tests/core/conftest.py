@@ -122,7 +122,7 @@ class FakeIntegration(Integration):
     def on_fit(self, call):
         EVENTS.append(("before", call.target, call.run_id))
         if FAIL_BEFORE:
-            raise RuntimeError("autotrack bug before the call")
+            raise FAIL_BEFORE if isinstance(FAIL_BEFORE, BaseException) else RuntimeError("autotrack bug before the call")
         autotrack.log_params({"target": call.target.rsplit(".", 2)[-2] + "." + call.target.rsplit(".", 1)[-1]})
         if MUTATE_ARGS and call.args:
             # A bug: replacing the user's argument without declaring it through set_arg().
@@ -132,7 +132,7 @@ class FakeIntegration(Integration):
         result = yield
         EVENTS.append(("after", call.target, call.run_id))
         if FAIL_AFTER:
-            raise RuntimeError("autotrack bug after the call")
+            raise FAIL_AFTER if isinstance(FAIL_AFTER, BaseException) else RuntimeError("autotrack bug after the call")
         autotrack.log_metrics({"fitted": 1.0})
 
     def on_plain(self, call):

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
 from autotrack.core import hooks, patching, registry, safety
 from autotrack.core.integration import COMMON_OPTIONS, AutologConfig, Integration, validate_options
-from autotrack.core.versions import installed_version, version_matches
 
 ALL = "*"
 _lock = threading.RLock()
@@ -117,6 +119,8 @@ def _supported(armed: _Armed) -> bool:
     if armed.version_checked:
         return not armed.skipped
     armed.version_checked = True
+    from autotrack.core.versions import installed_version, version_matches
+
     cls, config = armed.cls, armed.state.config
     version = installed_version(cls.distribution) if cls.distribution else None
     if version is None or not cls.supports or version_matches(version, cls.supports):

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
-Callback = Callable[[ModuleType], None]
-OnError = Callable[[str, BaseException], None]
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+    from typing import Any
+
+    Callback = Callable[[ModuleType], None]
+    OnError = Callable[[str, BaseException], None]
 
 _lock = threading.RLock()
 _subscribers: dict[str, list[tuple[object, Callback, OnError]]] = {}

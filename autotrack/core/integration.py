@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
 
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, ClassVar
+
     from autotrack.core.patching import Patcher
 
 # Options accepted by every integration, with their defaults. ``disable`` and ``exclusive`` etc.
@@ -31,7 +33,7 @@ COMMON_OPTIONS: Mapping[str, Any] = MappingProxyType({
 _BOOL_OPTIONS = frozenset(k for k, v in COMMON_OPTIONS.items() if isinstance(v, bool))
 
 
-class AutologConfig(Mapping[str, Any]):
+class AutologConfig(Mapping):
     """The effective, read-only options of one integration (common options plus its settings).
 
     Values are reachable as attributes (``config.log_models``) and as a mapping.

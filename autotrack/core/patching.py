@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from types import GeneratorType, ModuleType
-from typing import Any
 
 from autotrack import config as _config
 from autotrack.core import safety, session
 from autotrack.core.integration import AutologConfig
 
-Hook = Callable[["Call"], Generator[None, Any, None]]
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable, Generator
+    from typing import Any
+
+    Hook = Callable[["Call"], Generator[None, Any, None]]
 
 
 class IntegrationState:
@@ -52,14 +54,16 @@ def is_autotrack_wrapper(obj: object) -> bool:
     return wrappers is not None and isinstance(obj, wrappers.AutotrackFunctionWrapper)
 
 
-@dataclass(eq=False)
 class PatchHandle:
-    """Record of one installed patch, enough to revert it."""
+    """Record of one installed patch, enough to revert it (``wrapper`` is the installed wrapt proxy)."""
 
-    owner: Any
-    attribute: str
-    wrapper: Any  # the AutotrackFunctionWrapper installed
-    integration: str
+    __slots__ = ("owner", "attribute", "wrapper", "integration")
+
+    def __init__(self, owner: Any, attribute: str, wrapper: Any, integration: str) -> None:
+        self.owner = owner
+        self.attribute = attribute
+        self.wrapper = wrapper
+        self.integration = integration
 
 
 _lock = threading.RLock()

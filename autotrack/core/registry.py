@@ -7,14 +7,11 @@ imports its target library, so loading the registry costs a few small imports.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
-import importlib.util
-import logging
+import os
+import sys
 import threading
 
 from autotrack.core.integration import Integration
-
-_log = logging.getLogger("autotrack.core")
 
 ENTRY_POINT_GROUP = "autotrack.integrations"
 
@@ -40,12 +37,53 @@ def _third_party() -> dict[str, str]:
     with _lock:
         if _entry_points is None:
             found: dict[str, str] = {}
-            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            for ep_name, value in scan_entry_points(ENTRY_POINT_GROUP):
                 # A built-in name cannot be taken over by a third party: the built-in wins.
-                if ep.name not in BUILTINS and ep.name not in ALIASES:
-                    found.setdefault(ep.name, ep.value)
+                if ep_name not in BUILTINS and ep_name not in ALIASES:
+                    found.setdefault(ep_name, value)
             _entry_points = found
         return _entry_points
+
+
+def scan_entry_points(group: str) -> list[tuple[str, str]]:
+    """``(name, "module:attr")`` of the entry points in ``group`` of distributions found on ``sys.path``.
+
+    ``importlib.metadata`` answers the same question but costs ~15-25 ms to import (email, zipfile,
+    csv...), a third of autolog()'s start-up budget. Installed metadata is plain files, so this reads
+    ``*.dist-info/entry_points.txt`` (and ``*.egg-info``) directly; like importlib.metadata, the
+    first distribution of a given name on ``sys.path`` wins. Zipped eggs are not looked into.
+    """
+    header = f"[{group}]"
+    seen: set[str] = set()
+    result: list[tuple[str, str]] = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for meta in names:
+            if not meta.endswith((".dist-info", ".egg-info")):
+                continue
+            dist = meta.rsplit(".", 1)[0].split("-", 1)[0].lower().replace("-", "_").replace(".", "_")
+            if dist in seen:
+                continue
+            seen.add(dist)
+            try:
+                with open(os.path.join(entry or ".", meta, "entry_points.txt"), encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if header not in text:
+                continue
+            in_group = False
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("["):
+                    in_group = line == header
+                elif in_group and "=" in line and not line.startswith(("#", ";")):
+                    key, _, value = line.partition("=")
+                    result.append((key.strip(), value.split("[", 1)[0].strip()))
+    return result
 
 
 def reset() -> None:
@@ -99,7 +137,12 @@ def _import_target(name: str, target: str) -> type[Integration] | None:
         # Only the integration module itself (or its package) being absent means "not built yet";
         # a missing import *inside* it is a real defect and propagates.
         if name in BUILTINS and exc.name and module_name.startswith(exc.name):
-            _log.debug("built-in integration %r is not available in this build (%s)", name, exc)
+            # Expected, not an error: say so only to a program that already uses logging, rather than
+            # paying for `import logging` on every autolog().
+            if "logging" in sys.modules:
+                from autotrack.core.safety import _log
+
+                _log().debug("built-in integration %r is not available in this build (%s)", name, exc)
             return None
         raise
     cls = module
@@ -130,6 +173,8 @@ def load(name: str) -> type[Integration] | None:
 
 def available() -> list[str]:
     """Names of integrations whose defining module is present (built-ins that exist, third parties)."""
+    import importlib.util
+
     names = []
     for name in known_names():
         target = BUILTINS.get(name)

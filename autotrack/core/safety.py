@@ -6,20 +6,20 @@ to the user. The user's own calls are never made inside these guards.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
-import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 from autotrack import config as _config
 
-_log = logging.getLogger("autotrack.core")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AutotrackWarning(UserWarning):
@@ -32,14 +32,23 @@ _warned: set[str] = set()
 _silent: contextvars.ContextVar[bool] = contextvars.ContextVar("autotrack_silent", default=False)
 
 
-class _SilentFilter(logging.Filter):
-    """Drops autotrack log records emitted while a silent integration's code runs (per context)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _silent.get()
+_logger = None
 
 
-logging.getLogger("autotrack").addFilter(_SilentFilter())
+def _log():
+    """The "autotrack.core" logger, created on first use: ``import logging`` costs milliseconds at
+    start-up and is only needed once something goes wrong."""
+    global _logger
+    if _logger is None:
+        import logging
+
+        def drop_while_silent(record: logging.LogRecord) -> bool:
+            # Drops autotrack log records emitted while a silent integration's code runs (per context).
+            return not _silent.get()
+
+        logging.getLogger("autotrack").addFilter(drop_while_silent)
+        _logger = logging.getLogger("autotrack.core")
+    return _logger
 
 
 def reset_warnings(integration: str | None = None) -> None:
@@ -62,7 +71,7 @@ def report(integration: str, where: str, exc: Exception, *, silent: bool = False
     if strict and allow_raise:
         raise exc
     if silent and not strict:
-        _log.debug("autotrack %s autologging error in %s (silent)", integration, where, exc_info=exc)
+        _log().debug("autotrack %s autologging error in %s (silent)", integration, where, exc_info=exc)
         return
     with _warned_lock:
         first = integration not in _warned
@@ -76,27 +85,33 @@ def report(integration: str, where: str, exc: Exception, *, silent: bool = False
             stacklevel=2,
         )
     else:
-        _log.debug("autotrack %s autologging error in %s", integration, where, exc_info=exc)
+        _log().debug("autotrack %s autologging error in %s", integration, where, exc_info=exc)
 
 
-@contextlib.contextmanager
-def quiet(enabled: bool) -> Iterator[None]:
+class quiet:
     """Suppress autotrack's warnings and log lines for the block when ``enabled`` (``silent=True``).
 
     Only autotrack's own code runs inside; never the user's call. ``catch_warnings`` changes
     process-wide filters, so a warning raised by another thread in this short window is hidden too:
     the price of ``silent`` in a multi-threaded program.
     """
-    if not enabled:
-        yield
-        return
-    token = _silent.set(True)
-    try:
-        with warnings.catch_warnings():
+
+    __slots__ = ("enabled", "_token", "_catcher")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            self._token = _silent.set(True)
+            self._catcher = warnings.catch_warnings()
+            self._catcher.__enter__()
             warnings.simplefilter("ignore")
-            yield
-    finally:
-        _silent.reset(token)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.enabled:
+            self._catcher.__exit__(*exc_info)
+            _silent.reset(self._token)
 
 
 def guard(integration: str, fn: F, *, silent: bool = False, default: Any = None) -> F:

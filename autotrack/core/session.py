@@ -16,21 +16,28 @@ import contextvars
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 RUN_TAG = "autotrack.autologging"
 
 
-@dataclass
 class Session:
-    """One outermost autologged call: which integration, which callable, and the run it logs into."""
+    """One outermost autologged call: which integration, which callable, and the run it logs into.
+    ``state`` is free for the integration's hook to keep per-call data."""
 
-    integration: str
-    target: str
-    run_id: str | None = None
-    created_run: bool = False
-    state: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("integration", "target", "run_id", "created_run", "state")
+
+    def __init__(self, integration: str, target: str) -> None:
+        self.integration = integration
+        self.target = target
+        self.run_id: str | None = None
+        self.created_run = False
+        self.state: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Session({self.integration!r}, {self.target!r}, run_id={self.run_id!r})"
 
 
 _stack: contextvars.ContextVar[tuple[Session, ...]] = contextvars.ContextVar("autotrack_sessions", default=())

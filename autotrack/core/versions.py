@@ -8,7 +8,6 @@ ML libraries use; epochs and arbitrary-equality (``===``) are accepted but compa
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 
 _VERSION_RE = re.compile(
@@ -20,7 +19,7 @@ _VERSION_RE = re.compile(
     re.IGNORECASE,
 )
 _PRE_ORDER = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-_SPEC_RE = re.compile(r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+)\s*$")
+_SPEC_RE = re.compile(r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*([^\s<>=!~]\S*)\s*$")
 
 # A comparable key: (epoch, release padded, pre, post, dev). Missing parts use sentinels chosen so
 # that 1.0.dev0 < 1.0a1 < 1.0 < 1.0.post1, as PEP 440 orders them.
@@ -104,6 +103,8 @@ def version_matches(version: str, specifier: str) -> bool:
 
 def installed_version(distribution: str) -> str | None:
     """The installed version of ``distribution`` read from its metadata (no import), or None."""
+    import importlib.metadata  # only when a target library is being imported anyway
+
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:

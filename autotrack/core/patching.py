@@ -129,8 +129,10 @@ _MISSING = object()
 
 
 def _describe(owner: Any, attribute: str) -> str:
-    return f"{getattr(owner, '__module__', '') if not isinstance(owner, ModuleType) else owner.__name__}." \
-           f"{getattr(owner, '__qualname__', '') + '.' if not isinstance(owner, ModuleType) else ''}{attribute}"
+    """``module.Class.attribute`` or ``module.function``, for messages and ``Call.target``."""
+    if isinstance(owner, ModuleType):
+        return f"{owner.__name__}.{attribute}"
+    return f"{getattr(owner, '__module__', '?')}.{getattr(owner, '__qualname__', type(owner).__qualname__)}.{attribute}"
 
 
 def _make_wrapper(state: IntegrationState, hook: Hook, target: str, creates_run: bool):

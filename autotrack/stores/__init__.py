@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 
 from autotrack.exceptions import InvalidParameterError
 
 SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres")
 REST_SCHEMES = ("http", "https")
-SUPPORTED_SCHEMES = SQL_SCHEMES + REST_SCHEMES
+# http(s):// (an autotrack or MLflow server) is offered once the REST store module exists.
+SUPPORTED_SCHEMES = SQL_SCHEMES + (REST_SCHEMES if importlib.util.find_spec("autotrack.stores.rest") else ())
 
 _stores: dict[str, object] = {}
 _lock = threading.Lock()
@@ -36,14 +38,9 @@ def get_store(uri: str):
             from autotrack.stores.sql.store import SqlStore
 
             store = SqlStore(uri)
-        elif scheme in REST_SCHEMES:
-            try:
-                from autotrack.stores.rest import RestStore
-            except ImportError:
-                raise InvalidParameterError(
-                    f"Tracking URI {uri!r}: the REST store (an autotrack or MLflow server) is not available in this "
-                    "version of autotrack; use one of: " + ", ".join(s + "://" for s in SQL_SCHEMES)
-                ) from None
+        elif scheme in REST_SCHEMES and scheme in SUPPORTED_SCHEMES:
+            from autotrack.stores.rest import RestStore
+
             store = RestStore(uri)
         else:
             raise InvalidParameterError(

@@ -201,6 +201,7 @@ def _default_tags() -> dict[str, str]:
 
 
 def _end_this_run(run: ActiveRun, status: str) -> None:
+    global _last_active_run_id, _last_active_run_uri
     stack = _run_stack.get()
     if run in stack:
         # Ending an outer run ends the children still open inside it first.
@@ -210,6 +211,7 @@ def _end_this_run(run: ActiveRun, status: str) -> None:
         _run_stack.set(stack[:index])
     run._client.set_terminated(run.info.run_id, status)
     run.info.status = status
+    _last_active_run_id, _last_active_run_uri = run.info.run_id, run._client.tracking_uri
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
@@ -409,8 +411,11 @@ def _runs_to_pandas(runs: list[Run]):
 
 
 def _end_runs_at_exit() -> None:
-    # Runs the main thread left open end FINISHED at exit (MLflow does the same); buffered records are
-    # then drained by the pipeline's own exit hook, which was registered earlier and so runs later.
+    # Runs the main thread left open end FINISHED at exit (MLflow does the same). The buffers are
+    # drained first, under the exit time limit, so that ending the runs does not wait on retries.
+    from autotrack.tracking.pipeline import _drain_all_at_exit
+
+    _drain_all_at_exit()
     try:
         while _run_stack.get():
             end_run(RunStatus.FINISHED)

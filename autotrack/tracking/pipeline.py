@@ -221,16 +221,28 @@ class LoggingPipeline:
                 continue
             if any(e.get("store") != uri for e in entries):
                 continue
+            rejected = []
             try:
                 for e in entries:
-                    self.store.log_batch(
-                        e["run_id"],
-                        metrics=[Metric(k, float(v), ts, st) for k, v, ts, st in e["metrics"]],
-                        params=[Param(k, v) for k, v in e["params"]],
-                        tags=[RunTag(k, v) for k, v in e["tags"]],
-                    )
+                    try:
+                        self.store.log_batch(
+                            e["run_id"],
+                            metrics=[Metric(k, float(v), ts, st) for k, v, ts, st in e["metrics"]],
+                            params=[Param(k, v) for k, v in e["params"]],
+                            tags=[RunTag(k, v) for k, v in e["tags"]],
+                        )
+                    except AutotrackException as exc:
+                        if exc.error_code not in _PERMANENT_CODES:
+                            raise
+                        rejected.append((e, exc))
             except Exception:
                 return  # still failing: leave the file for the next cycle
+            if rejected:
+                # The store refuses these for good (the run was deleted meanwhile...): keep them aside.
+                with open(path + ".rejected", "a", encoding="utf-8") as handle:
+                    for e, _ in rejected:
+                        handle.write(json.dumps(e) + "\n")
+                self._warn(f"autotrack could not replay {len(rejected)} spooled batches ({rejected[0][1]}); kept in {path}.rejected")
             os.remove(path)
 
     # ------------------------------------------------------------------ exit

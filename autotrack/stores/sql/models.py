@@ -8,9 +8,12 @@ column as a finite double (0 for NaN, +-DBL_MAX for +-inf, so that ordering stil
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.mysql  # noqa: F401  (for the MySQL column variant below)
 
 metadata = sa.MetaData()
 _TABLE_KW = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB", "mariadb_charset": "utf8mb4", "mariadb_engine": "InnoDB"}
+# Keys compare by character on MySQL too (its default collation would make 'acc' and 'ACC' one key).
+_Key = sa.String(250).with_variant(sa.dialects.mysql.VARCHAR(250, collation="utf8mb4_bin"), "mysql", "mariadb")
 _Double = sa.Double()  # DOUBLE on MySQL, DOUBLE PRECISION on PostgreSQL, REAL on SQLite
 
 schema_version = sa.Table(
@@ -36,7 +39,7 @@ experiment_tags = sa.Table(
     "experiment_tags",
     metadata,
     sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", _Key, primary_key=True),
     sa.Column("value", sa.String(8000)),
     **_TABLE_KW,
 )
@@ -61,7 +64,7 @@ metrics = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
-    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("key", _Key, nullable=False),
     sa.Column("value", _Double, nullable=False),
     sa.Column("special", sa.SmallInteger, nullable=False, default=0),
     sa.Column("timestamp", sa.BigInteger, nullable=False),
@@ -73,7 +76,7 @@ latest_metrics = sa.Table(
     "latest_metrics",
     metadata,
     sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", _Key, primary_key=True),
     sa.Column("value", _Double, nullable=False),
     sa.Column("special", sa.SmallInteger, nullable=False, default=0),
     sa.Column("timestamp", sa.BigInteger, nullable=False),
@@ -85,7 +88,7 @@ params = sa.Table(
     "params",
     metadata,
     sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", _Key, primary_key=True),
     sa.Column("value", sa.String(6000), nullable=False),
     **_TABLE_KW,
 )
@@ -94,7 +97,7 @@ tags = sa.Table(
     "tags",
     metadata,
     sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", _Key, primary_key=True),
     sa.Column("value", sa.String(8000)),
     **_TABLE_KW,
 )

@@ -144,12 +144,22 @@ class SqlStore:
 
             return engine
         if dialect in ("mysql", "mariadb"):
-            args: dict[str, Any] = {"connect_timeout": max(1, int(timeout))}
+            # PyMySQL's connect_timeout covers the TCP connect only; a server that accepts and never
+            # greets would hang the handshake. read_timeout bounds the handshake and is lifted below.
+            args: dict[str, Any] = {"connect_timeout": max(1, int(timeout)), "read_timeout": max(1, int(timeout))}
         elif dialect == "postgresql":
-            args = {"connect_timeout": max(2, int(timeout))}
+            args = {"connect_timeout": max(2, int(timeout))}  # libpq: the whole connection start-up
         else:
             args = {}
-        return sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=3600)
+        engine = sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=3600)
+        if dialect in ("mysql", "mariadb"):
+
+            @event.listens_for(engine, "connect")
+            def _lift_read_timeout(dbapi_conn, _record):
+                if hasattr(dbapi_conn, "_read_timeout"):
+                    dbapi_conn._read_timeout = None  # queries may take as long as they take
+
+        return engine
 
     def _write(self):
         """A transaction for writes (takes SQLite's write lock up front)."""
@@ -424,12 +434,11 @@ class SqlStore:
 
     # ---------------------------------------------------------------- data
     def _check_writable(self, row) -> None:
+        # Only deleted runs are refused here. Finished runs are refused by the client when the user
+        # logs (see TrackingClient); records queued while a run was running may still arrive after it
+        # ended (the background writer, a spool replayed after an outage), and must not be lost.
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot log to run {row.run_uuid}: it is deleted.")
-        if RunStatus.is_terminated(row.status):
-            raise InvalidStateError(
-                f"Cannot log to run {row.run_uuid}: it is {row.status}. Resume it with start_run(run_id={row.run_uuid!r}) first."
-            )
 
     def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()) -> None:
         """Write metrics, params and tags of one run in one transaction (all or nothing)."""

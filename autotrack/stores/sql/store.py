@@ -110,6 +110,7 @@ class SqlStore:
                 f"Could not connect to the tracking database {_redact(self.uri)} "
                 f"(connect timeout {config.connect_timeout():g} s): {exc.orig}"
             ) from None
+        self._metric_insert_sql = self._bulk_insert_sql(m.metrics, ("run_uuid", "key", "value", "special", "timestamp", "step"))
         if hasattr(os, "register_at_fork"):
             # A forked worker must not reuse the parent's sockets: drop the pool without closing them.
             os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
@@ -160,6 +161,19 @@ class SqlStore:
                     dbapi_conn._read_timeout = None  # queries may take as long as they take
 
         return engine
+
+    def _bulk_insert_sql(self, table: sa.Table, columns: tuple[str, ...]) -> str:
+        """A plain INSERT in the driver's parameter style, for executemany with tuples.
+
+        Metric batches hold tens of thousands of rows; SQLAlchemy's per-row parameter processing cost
+        ~10 µs a row, ten times the database's own work, so this one statement goes to the driver.
+        """
+        quote = self.engine.dialect.identifier_preparer.quote
+        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        return (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join([marker] * len(columns))})"
+        )
 
     def _write(self):
         """A transaction for writes (takes SQLite's write lock up front)."""
@@ -377,16 +391,20 @@ class SqlStore:
         if not run_ids:
             return []
         runs: dict[str, Run] = {}
-        for chunk_start in range(0, len(run_ids), 500):
-            chunk = run_ids[chunk_start:chunk_start + 500]
-            for row in conn.execute(sa.select(m.runs).where(m.runs.c.run_uuid.in_(chunk))):
+        lm, params, tags = m.latest_metrics, m.params, m.tags
+        for chunk_start in range(0, len(run_ids), 2000):
+            chunk = run_ids[chunk_start:chunk_start + 2000]
+            for row in conn.execute(sa.select(m.runs).where(m.runs.c.run_uuid.in_(chunk))).all():
                 runs[row.run_uuid] = Run(self._info_from_row(row), RunData())
-            lm = m.latest_metrics
-            for row in conn.execute(sa.select(lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.special).where(lm.c.run_uuid.in_(chunk))):
-                runs[row.run_uuid].data.metrics[row.key] = _decode_value(row.value, row.special)
-            for table, attr in ((m.params, "params"), (m.tags, "tags")):
-                for row in conn.execute(sa.select(table.c.run_uuid, table.c.key, table.c.value).where(table.c.run_uuid.in_(chunk))):
-                    getattr(runs[row.run_uuid].data, attr)[row.key] = row.value
+            # Rows are unpacked by position: attribute access on ~100k rows was a third of a search.
+            data = {run_id: run.data for run_id, run in runs.items()}
+            query = sa.select(lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.special).where(lm.c.run_uuid.in_(chunk))
+            for run_id, key, value, special in conn.execute(query).all():
+                data[run_id].metrics[key] = _decode_value(value, special) if special else value
+            for run_id, key, value in conn.execute(sa.select(params.c.run_uuid, params.c.key, params.c.value).where(params.c.run_uuid.in_(chunk))).all():
+                data[run_id].params[key] = value
+            for run_id, key, value in conn.execute(sa.select(tags.c.run_uuid, tags.c.key, tags.c.value).where(tags.c.run_uuid.in_(chunk))).all():
+                data[run_id].tags[key] = value
         return [runs[r] for r in run_ids if r in runs]
 
     def get_run(self, run_id: str) -> Run:
@@ -485,13 +503,13 @@ class SqlStore:
         newest: dict[str, tuple] = {}
         for metric in metrics:
             value, special = _encode_value(metric.value)
-            rows.append({"run_uuid": run_id, "key": metric.key, "value": value, "special": special, "timestamp": metric.timestamp, "step": metric.step})
+            rows.append((run_id, metric.key, value, special, metric.timestamp, metric.step))
             # The latest value of a key is the one with the highest step, then timestamp, then value.
             order = (metric.step, metric.timestamp, value)
             current = newest.get(metric.key)
             if current is None or order > current[0]:
                 newest[metric.key] = (order, value, special)
-        conn.execute(sa.insert(m.metrics), rows)
+        conn.exec_driver_sql(self._metric_insert_sql, rows)
         lm = m.latest_metrics
         stored = {
             row.key: (row.step, row.timestamp, row.value)

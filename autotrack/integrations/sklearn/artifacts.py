@@ -1,0 +1,126 @@
+"""Small artifacts written from autologging: straight into a local artifact folder, or via the client.
+
+Per-fit JSON files (dataset description, curves, confusion matrix) are a few kilobytes; going
+through ``TrackingClient.log_text`` (temporary folder, then copy) costs more than the fit of a
+small model, so for a local artifact repository they are written in place (temporary name, then
+``os.replace``, so a reader never sees half a file). PNG plots are rendered and written by one
+background thread (:func:`submit`); :func:`wait` drains it, and it is drained at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_EXIT_TIMEOUT_S = 10.0
+
+
+def repository(client: Any, run_id: str) -> Any:
+    """The artifact repository of ``run_id`` (resolved once per run by the client)."""
+    return client._artifact_repo(run_id)
+
+
+def local_folder(repo: Any, artifact_path: str) -> str | None:
+    """The local folder of ``artifact_path`` when ``repo`` is a local folder, else None."""
+    from autotrack.artifacts.local import LocalArtifactRepository
+
+    if isinstance(repo, LocalArtifactRepository):
+        return repo._resolve(artifact_path)
+    return None
+
+
+def write_bytes(repo: Any, files: dict[str, bytes]) -> None:
+    """Write ``{artifact file: content}`` into ``repo`` (replacing existing files)."""
+    from autotrack.artifacts.base import clean_artifact_path
+
+    for artifact_file, data in files.items():
+        artifact_file = clean_artifact_path(artifact_file)
+        folder, name = os.path.split(artifact_file)
+        target_dir = local_folder(repo, folder)
+        if target_dir is not None:
+            os.makedirs(target_dir, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=target_dir)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, os.path.join(target_dir, name))
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            continue
+        with tempfile.TemporaryDirectory(prefix="autotrack-") as tmp_dir:
+            local = os.path.join(tmp_dir, name)
+            with open(local, "wb") as handle:
+                handle.write(data)
+            repo.log_artifact(local, folder or None)
+
+
+class _Background:
+    """One daemon thread running submitted jobs in order; :meth:`wait` blocks until all are done."""
+
+    def __init__(self) -> None:
+        self._jobs: collections.deque = collections.deque()
+        self._cond = threading.Condition()
+        self._busy = 0
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], None], on_error: Callable[[Exception], None]) -> None:
+        with self._cond:
+            self._jobs.append((job, on_error))
+            self._busy += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="autotrack-sklearn-plots", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs:
+                    self._cond.wait()
+                job, on_error = self._jobs.popleft()
+            try:
+                job()
+            except Exception as exc:  # noqa: BLE001 - autotrack's own job; reported, never raised
+                try:
+                    on_error(exc)
+                except Exception:  # noqa: BLE001
+                    pass
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every submitted job has run (or ``timeout`` seconds); True if all ran."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._busy == 0, timeout)
+
+
+_background = _Background()
+_exit_registered = False
+_exit_lock = threading.Lock()
+
+
+def submit(job: Callable[[], None], on_error: Callable[[Exception], None]) -> None:
+    """Run ``job`` on the background thread; its exception goes to ``on_error``."""
+    global _exit_registered
+    with _exit_lock:
+        if not _exit_registered:
+            # Registered after the tracking modules' own exit handlers, so it runs before them.
+            atexit.register(_background.wait, _EXIT_TIMEOUT_S)
+            _exit_registered = True
+    _background.submit(job, on_error)
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Wait for background plot rendering to finish; True when nothing is pending."""
+    return _background.wait(timeout)

@@ -1,0 +1,200 @@
+"""The parts of one training run's logging: params, tags, training metrics, dataset, plots, model.
+
+Each part runs under its own guard (:func:`_guarded`): a failure is reported by the engine's safety
+rules and the other parts still run. Params, tags and metrics go through the client's batching
+pipeline (no store round trip on the caller's thread); JSON artifacts are written straight into a
+local artifact folder; PNG plots are rendered by a background thread; the model is saved in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from autotrack.core import safety
+from autotrack.core.integration import AutologConfig
+
+NAME = "sklearn"
+DATASETS_TAG = "mlflow.datasets"
+MODEL_PATH = "model"
+SIGNATURE_ROWS = 5  # rows of X used to infer the signature (and as the input example)
+
+_log = logging.getLogger("autotrack.sklearn")
+
+
+def _guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - autotrack's own logging; the user's fit already returned
+        safety.report(NAME, what, exc, silent=config.silent)
+        return None
+
+
+def _client() -> Any:
+    from autotrack.tracking import fluent
+    from autotrack.tracking.client import TrackingClient
+
+    return TrackingClient(fluent.get_tracking_uri())
+
+
+def estimator_params(estimator: Any) -> dict[str, str]:
+    """``get_params(deep=True)`` as strings (nested ``step__param`` keys), cut to the store's limit."""
+    from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
+
+    out: dict[str, str] = {}
+    for key, value in estimator.get_params(deep=True).items():
+        text = str(value)
+        if len(text) > MAX_PARAM_VALUE_LENGTH:
+            text = text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
+        out[key] = text
+    return out
+
+
+def log_params(client: Any, run_id: str, estimator: Any) -> None:
+    """Log the estimator's params; keys the run already has with another value keep their value
+    (params are write-once: e.g. two different fits inside one user run)."""
+    params = estimator_params(estimator)
+    known = client._writable_params(run_id)
+    conflicts = [k for k, v in params.items() if k in known and known[k] != v]
+    for key in conflicts:
+        del params[key]
+    if conflicts:
+        _log.debug("run %s already has params %s with other values; kept them", run_id, conflicts)
+    if params:
+        client._queue_params(run_id, params)
+
+
+def estimator_tags(estimator: Any) -> dict[str, str]:
+    cls = type(estimator)
+    return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def log_metrics(client: Any, run_id: str, metrics: dict[str, float], step: int | None) -> None:
+    timestamp = int(time.time() * 1000)
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value, timestamp, step or 0)
+
+
+def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, context: str = "train") -> dict[str, Any]:
+    """Write ``datasets/<context>.json`` and add the summary to the run's ``mlflow.datasets`` tag."""
+    from autotrack.integrations.sklearn import artifacts, datasets
+
+    description = datasets.describe(X, y, name, context)
+    artifacts.write_bytes(artifacts.repository(client, run_id),
+                          {f"datasets/{context}.json": json.dumps(description, default=str).encode()})
+    summaries = _dataset_summaries.setdefault(run_id, [])
+    summary = datasets.summary(description)
+    if summary not in summaries:
+        summaries.append(summary)
+        if len(_dataset_summaries) > 1024:  # only runs being logged to matter
+            _dataset_summaries.pop(next(iter(_dataset_summaries)))
+    client._queue_tags(run_id, {DATASETS_TAG: json.dumps(summaries)})
+    return description
+
+
+_dataset_summaries: dict[str, list[dict[str, str]]] = {}
+
+
+def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config: AutologConfig) -> None:
+    from autotrack.integrations.sklearn import artifacts, plots
+
+    data = plots.curves(result, sample_weight, config.pos_label)
+    if not data:
+        return
+    repo = artifacts.repository(client, run_id)
+    artifacts.write_bytes(repo, plots.to_json_files(data))
+    if config.log_plot_images:
+        def render() -> None:
+            artifacts.write_bytes(repo, {f"{name}.png": plots.render_png(name, value) for name, value in data.items()})
+
+        artifacts.submit(render, lambda exc: safety.report(NAME, "rendering plot images", exc,
+                                                           silent=config.silent, allow_raise=False))
+
+
+def _head(X: Any, rows: int) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[:rows]
+    if hasattr(X, "tocsr"):
+        return X.tocsr()[:rows]
+    try:
+        return X[:rows]
+    except Exception:  # noqa: BLE001 - e.g. a generator: no example to take
+        return None
+
+
+def model_to_log(estimator: Any) -> Any:
+    """The model a training run stores: a search's ``best_estimator_`` when it has one."""
+    best = getattr(estimator, "best_estimator_", None)
+    return best if best is not None else estimator
+
+
+def log_model_artifact(client: Any, run_id: str, estimator: Any, X: Any, config: AutologConfig) -> None:
+    """Save the model (signature from a few rows of ``X``; input example if ``log_input_examples``)
+    into the run's ``model`` artifact folder."""
+    import tempfile
+    from pathlib import Path
+
+    from autotrack.integrations.sklearn import artifacts, flavor
+    from autotrack.models.saving import save_model_folder
+
+    model = model_to_log(estimator)
+    method = "predict" if hasattr(model, "predict") else "transform" if hasattr(model, "transform") else "predict"
+    sample = _head(X, SIGNATURE_ROWS) if X is not None else None
+    signature = None
+    if sample is not None and config.log_model_signatures:
+        signature = _infer_signature(model, method, sample)
+    example = sample if config.log_input_examples else None
+    writer = flavor._writer(model, "cloudpickle", method)
+    repo = artifacts.repository(client, run_id)
+    folder = artifacts.local_folder(repo, MODEL_PATH)
+    if folder is not None:
+        save_model_folder(folder, writer, signature, example, overwrite=True, run_id=run_id, artifact_path=MODEL_PATH)
+        return
+    with tempfile.TemporaryDirectory(prefix="autotrack-model-") as tmp:
+        local = Path(tmp) / MODEL_PATH
+        save_model_folder(local, writer, signature, example, run_id=run_id, artifact_path=MODEL_PATH)
+        client.log_artifacts(run_id, str(local), MODEL_PATH)
+
+
+def _infer_signature(model: Any, method: str, sample: Any) -> Any:
+    """Signature from ``sample`` and the model's output on it; None (with a debug line) when the data
+    has no schema autotrack can describe (e.g. sparse input or text documents)."""
+    import warnings
+
+    from autotrack.models.signature import infer_signature
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            output = getattr(model, method)(sample)
+        return infer_signature(sample, output)
+    except Exception as exc:  # noqa: BLE001 - a model without a describable schema is still logged
+        _log.debug("no signature for %s: %s", type(model).__name__, exc)
+        return None
+
+
+def log_training(estimator: Any, X: Any, y: Any, run_id: str, config: AutologConfig, *, log_model: bool = True,
+                 sample_weight: Any = None, dataset_name: str | None = None, step: int | None = None,
+                 log_plots: bool = True, log_params_and_dataset: bool = True) -> Any:
+    """Everything one training records (see :func:`autotrack.integrations.sklearn.autolog.log_estimator_fit`).
+    Returns the :class:`~autotrack.integrations.sklearn.training_metrics.TrainingResult` (or None)."""
+    from autotrack.integrations.sklearn import training_metrics
+
+    client = _client()
+    if log_params_and_dataset:
+        _guarded("logging params", config, log_params, client, run_id, estimator)
+    _guarded("logging tags", config, client._queue_tags, run_id, estimator_tags(estimator))
+    result = _guarded("computing training metrics", config, training_metrics.compute,
+                      estimator, X, y, sample_weight, config.pos_label)
+    if result is not None and result.metrics:
+        _guarded("logging training metrics", config, log_metrics, client, run_id, result.metrics, step)
+    if log_params_and_dataset and config.log_datasets and X is not None:
+        _guarded("logging the training dataset", config, log_dataset, client, run_id, X, y,
+                 dataset_name or "dataset")
+    if log_plots and result is not None:
+        _guarded("logging training plots", config, log_curves, client, run_id, result, sample_weight, config)
+    if log_model and config.log_models:
+        _guarded("logging the model", config, log_model_artifact, client, run_id, estimator, X, config)
+    return result

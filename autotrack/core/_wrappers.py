@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -26,6 +28,17 @@ class AutotrackFunctionWrapper(wrapt.FunctionWrapper):
     def __reduce_ex__(self, protocol: int) -> Any:
         owner = self._self_autotrack_owner
         if isinstance(owner, ModuleType):
-            # A module-level function pickles by reference to its module attribute (which is us).
-            return self._self_autotrack_attribute
+            # A module-level function pickles by reference to where it is defined (``__module__`` and
+            # ``__qualname__`` are the original's). When we are what is found there, that is us.
+            home = sys.modules.get(getattr(self, "__module__", None) or "")
+            found = getattr(home, getattr(self, "__qualname__", ""), None) if home is not None else None
+            if found is None or found is self:
+                return self._self_autotrack_attribute
+            # Patched where it is re-exported (``sklearn.metrics.accuracy_score`` is defined in
+            # ``sklearn.metrics._classification``): pickle what the definition site holds -- the
+            # original, or autotrack's wrapper of that same original -- so that unpickling looks it up
+            # there. ``itemgetter(0)((found,))`` is ``found``: only the stdlib is referenced.
+            if found is self.__wrapped__ or getattr(found, "__wrapped__", None) is self.__wrapped__:
+                return (operator.itemgetter(0), ((found,),))
+            return self._self_autotrack_attribute  # something else lives there: pickle reports it
         return (getattr, (owner, self._self_autotrack_attribute))

@@ -1,0 +1,130 @@
+"""Cross-validation: ``cross_validate`` and ``cross_val_score`` log one run, not a run per fold.
+
+The run holds the estimator's params (``get_params(deep=True)``), the tags ``estimator_name``,
+``estimator_class``, ``cross_validation.function`` and ``cross_validation.n_splits``, and for each
+per-fold result of ``cross_validate`` (``test_score`` or ``test_<scorer>``, ``train_*`` with
+``return_train_score=True``, ``fit_time``, ``score_time``):
+
+- the fold values under the result's own name at step = fold index (0 .. k-1);
+- ``mean_<name>`` and ``std_<name>`` (numpy's mean and population std, as ``cv_results_`` does).
+
+``cross_val_score`` returns the test scores only: ``test_score``, ``mean_test_score``,
+``std_test_score``. ``cross_val_predict`` logs one run with params and tags. ``learning_curve``,
+``validation_curve`` and ``permutation_test_score`` log nothing, but their many internal fits no
+longer create a run each. The folds' fits are nested calls (or run in worker processes with
+``n_jobs>1``) and create no runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import ModuleType
+from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Generator
+
+    from autotrack.core import AutologConfig, Call, Patcher
+
+VALIDATION_MODULE = "sklearn.model_selection._validation"
+#: functions that get one run with fold metrics
+SCORED = ("cross_validate", "cross_val_score")
+#: functions that get one run with params and tags only
+UNSCORED = ("cross_val_predict",)
+#: functions whose internal fits must not create runs, and that log nothing themselves
+QUIET = ("learning_curve", "validation_curve", "permutation_test_score")
+
+
+def _argument(call: Call, index: int, name: str) -> Any:
+    if len(call.args) > index:
+        return call.args[index]
+    return call.kwargs.get(name)
+
+
+def fold_metrics(function: str, result: Any) -> dict[str, list[float]]:
+    """Per-fold numeric results of ``cross_validate``/``cross_val_score``, by metric name."""
+    if function == "cross_val_score":
+        return {"test_score": [float(v) for v in result]}
+    folds: dict[str, list[float]] = {}
+    for key, values in result.items():
+        if key in ("estimator", "indices"):
+            continue
+        try:
+            folds[key] = [float(v) for v in values]
+        except (TypeError, ValueError):
+            continue
+    return folds
+
+
+def summary_metrics(folds: dict[str, list[float]]) -> dict[str, float]:
+    """``mean_<name>`` and ``std_<name>`` of each per-fold metric (numpy's mean and std)."""
+    import numpy as np
+
+    summary: dict[str, float] = {}
+    for key, values in folds.items():
+        if values:
+            summary[f"mean_{key}"] = float(np.mean(values))
+            summary[f"std_{key}"] = float(np.std(values))
+    return summary
+
+
+def log_cross_validation(function: str, estimator: Any, result: Any, run_id: str) -> None:
+    """Log the params, tags and (for scored functions) fold metrics of one cross-validation."""
+    from autotrack.integrations.sklearn.tuning import _param_texts
+    from autotrack.tracking.client import TrackingClient
+    from autotrack.tracking.entities import Metric, Param, RunTag
+
+    client = TrackingClient()
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - a third-party estimator with a broken get_params
+        params = {}
+    tags = {"estimator_name": type(estimator).__name__,
+            "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+            "cross_validation.function": function}
+    metrics: list[Metric] = []
+    if function in SCORED:
+        folds = fold_metrics(function, result)
+        timestamp = int(time.time() * 1000)
+        for key, values in folds.items():
+            metrics.extend(Metric(key, value, timestamp, step) for step, value in enumerate(values))
+        metrics.extend(Metric(k, v, timestamp, 0) for k, v in summary_metrics(folds).items())
+        n_splits = max((len(v) for v in folds.values()), default=0)
+        tags["cross_validation.n_splits"] = str(n_splits)
+    client.log_batch(run_id, metrics=metrics, params=[Param(k, v) for k, v in _param_texts(params).items()],
+                     tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def _on_cross_validation(call: Call) -> Generator[None, Any, None]:
+    """One run for the whole cross-validation (the folds' fits are nested and log nothing)."""
+    function = call.target.rsplit(".", 1)[-1]
+    estimator = _argument(call, 0, "estimator")
+    result = yield
+    log_cross_validation(function, estimator, result, call.run_id)
+
+
+def _quiet(call: Call) -> Generator[None, Any, None]:
+    """Open a session without a run: the wrapped function's internal fits create no runs."""
+    yield
+
+
+def _patch(patcher: Patcher, model_selection: ModuleType) -> None:
+    validation = sys.modules.get(VALIDATION_MODULE)
+    if validation is None:
+        return
+    for names, hook, creates_run in ((SCORED + UNSCORED, _on_cross_validation, True), (QUIET, _quiet, False)):
+        for name in names:
+            original = getattr(validation, name, None)
+            if original is None:
+                continue
+            patcher.patch(validation, name, hook, creates_run=creates_run)
+            # The public re-export is the same function object: patch that name too.
+            if getattr(model_selection, name, None) is original:
+                patcher.patch(model_selection, name, hook, creates_run=creates_run)
+
+
+def apply(patcher: Patcher, config: AutologConfig) -> None:
+    """Patch the cross-validation functions when ``sklearn.model_selection`` is imported."""
+    patcher.on_import("sklearn.model_selection", lambda module: _patch(patcher, module))

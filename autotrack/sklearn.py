@@ -47,4 +47,16 @@ def autolog(
     _engine_autolog(**options, **settings)
 
 
-__all__ = ["FLAVOR_NAME", "autolog", "save_model", "log_model", "load_model"]
+def wait_for_artifacts(timeout: float | None = None) -> bool:
+    """Block until the artifact files of autologged trainings (dataset descriptions, curves,
+    confusion matrices, plot images), which are written in the background, are all written.
+
+    Returns False if ``timeout`` seconds passed first. Metrics, params, tags and models need no wait:
+    they are readable as soon as ``fit`` returns.
+    """
+    from autotrack.integrations.sklearn import artifacts
+
+    return artifacts.wait(timeout)
+
+
+__all__ = ["FLAVOR_NAME", "autolog", "save_model", "log_model", "load_model", "wait_for_artifacts"]

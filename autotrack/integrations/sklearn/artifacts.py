@@ -1,10 +1,11 @@
-"""Small artifacts written from autologging: straight into a local artifact folder, or via the client.
+"""Artifact files of autologged training, written off the caller's thread.
 
-Per-fit JSON files (dataset description, curves, confusion matrix) are a few kilobytes; going
-through ``TrackingClient.log_text`` (temporary folder, then copy) costs more than the fit of a
-small model, so for a local artifact repository they are written in place (temporary name, then
-``os.replace``, so a reader never sees half a file). PNG plots are rendered and written by one
-background thread (:func:`submit`); :func:`wait` drains it, and it is drained at interpreter exit.
+Per-fit files (dataset description, curves and confusion matrix as JSON, PNG plots) are computed
+and written by one background thread (:func:`submit`), in order: a slow disk or a remote artifact
+store then costs the training loop nothing. :func:`wait` blocks until everything submitted is
+written; the queue is drained at interpreter exit (bounded). For a local artifact repository a file
+is written in place (temporary name, then ``os.replace``: a reader never sees half a file); other
+repositories get it through their ``log_artifact``.
 """
 
 from __future__ import annotations
@@ -44,11 +45,12 @@ def write_bytes(repo: Any, files: dict[str, bytes]) -> None:
         target_dir = local_folder(repo, folder)
         if target_dir is not None:
             os.makedirs(target_dir, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=target_dir)
+            target = os.path.join(target_dir, name)
+            tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
             try:
-                with os.fdopen(fd, "wb") as handle:
+                with open(tmp, "wb") as handle:
                     handle.write(data)
-                os.replace(tmp, os.path.join(target_dir, name))
+                os.replace(tmp, target)
             except BaseException:
                 try:
                     os.unlink(tmp)

@@ -2,8 +2,10 @@
 
 Each part runs under its own guard (:func:`_guarded`): a failure is reported by the engine's safety
 rules and the other parts still run. Params, tags and metrics go through the client's batching
-pipeline (no store round trip on the caller's thread); JSON artifacts are written straight into a
-local artifact folder; PNG plots are rendered by a background thread; the model is saved in place.
+pipeline (no store round trip on the caller's thread); artifact files (dataset description, curves as
+JSON, PNG plots) are computed and written by one background thread, so a slow disk or a remote
+artifact store costs the caller nothing (:func:`autotrack.sklearn.wait_for_artifacts` waits for
+them; they are drained at exit); the model is saved synchronously, so it loads as soon as fit returns.
 """
 
 from __future__ import annotations
@@ -77,13 +79,17 @@ def log_metrics(client: Any, run_id: str, metrics: dict[str, float], step: int |
         client.log_metric(run_id, key, value, timestamp, step or 0)
 
 
-def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, context: str = "train") -> dict[str, Any]:
-    """Write ``datasets/<context>.json`` and add the summary to the run's ``mlflow.datasets`` tag."""
+def _report_background(config: AutologConfig) -> Any:
+    return lambda exc: safety.report(NAME, "writing training artifacts", exc, silent=config.silent, allow_raise=False)
+
+
+def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, config: AutologConfig,
+                context: str = "train") -> dict[str, Any]:
+    """Add the dataset's summary to the run's ``mlflow.datasets`` tag now, and write
+    ``datasets/<context>.json`` from the background thread."""
     from autotrack.integrations.sklearn import artifacts, datasets
 
     description = datasets.describe(X, y, name, context)
-    artifacts.write_bytes(artifacts.repository(client, run_id),
-                          {f"datasets/{context}.json": json.dumps(description, default=str).encode()})
     summaries = _dataset_summaries.setdefault(run_id, [])
     summary = datasets.summary(description)
     if summary not in summaries:
@@ -91,6 +97,10 @@ def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, context: st
         if len(_dataset_summaries) > 1024:  # only runs being logged to matter
             _dataset_summaries.pop(next(iter(_dataset_summaries)))
     client._queue_tags(run_id, {DATASETS_TAG: json.dumps(summaries)})
+    repo = artifacts.repository(client, run_id)
+    payload = {f"datasets/{context}.json": description}
+    artifacts.submit(lambda: artifacts.write_bytes(repo, {k: json.dumps(v, default=str).encode() for k, v in payload.items()}),
+                     _report_background(config))
     return description
 
 
@@ -98,19 +108,27 @@ _dataset_summaries: dict[str, list[dict[str, str]]] = {}
 
 
 def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config: AutologConfig) -> None:
+    """Confusion matrix and curves: computed, written (and drawn) by the background thread."""
     from autotrack.integrations.sklearn import artifacts, plots
 
-    data = plots.curves(result, sample_weight, config.pos_label)
-    if not data:
+    if result.kind != "classifier" or result.y_pred is None:
         return
+    import numpy as np
+
+    result.y_true = np.array(result.y_true, copy=True)  # the caller may reuse its array after fit returns
+    weights = None if sample_weight is None else np.array(sample_weight, dtype=np.float64, copy=True)
     repo = artifacts.repository(client, run_id)
-    artifacts.write_bytes(repo, plots.to_json_files(data))
-    if config.log_plot_images:
-        def render() -> None:
+    pos_label, images = config.pos_label, config.log_plot_images
+
+    def job() -> None:
+        data = plots.curves(result, weights, pos_label)
+        if not data:
+            return
+        artifacts.write_bytes(repo, plots.to_json_files(data))
+        if images:
             artifacts.write_bytes(repo, {f"{name}.png": plots.render_png(name, value) for name, value in data.items()})
 
-        artifacts.submit(render, lambda exc: safety.report(NAME, "rendering plot images", exc,
-                                                           silent=config.silent, allow_raise=False))
+    artifacts.submit(job, _report_background(config))
 
 
 def _head(X: Any, rows: int) -> Any:
@@ -192,7 +210,7 @@ def log_training(estimator: Any, X: Any, y: Any, run_id: str, config: AutologCon
         _guarded("logging training metrics", config, log_metrics, client, run_id, result.metrics, step)
     if log_params_and_dataset and config.log_datasets and X is not None:
         _guarded("logging the training dataset", config, log_dataset, client, run_id, X, y,
-                 dataset_name or "dataset")
+                 dataset_name or "dataset", config)
     if log_plots and result is not None:
         _guarded("logging training plots", config, log_curves, client, run_id, result, sample_weight, config)
     if log_model and config.log_models:

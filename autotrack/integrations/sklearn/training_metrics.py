@@ -207,27 +207,33 @@ def _curve_points(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | Non
     return tps, fps, s[ends]
 
 
+def binary_curves(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None):
+    """``(roc, precision_recall)`` for one positive class, from one sort of the scores.
+
+    ``roc`` has ``fpr``, ``tpr``, ``thresholds`` (decreasing, the first one infinite) and ``auc``
+    (trapezoidal, as ``sklearn.metrics.roc_auc_score``); None when ``positives`` is all 0 or all 1.
+    ``precision_recall`` has ``precision``, ``recall`` (increasing from 0), ``thresholds`` and
+    ``average_precision`` (as ``sklearn.metrics.average_precision_score``); None without positives.
+    """
+    tps, fps, thresholds = _curve_points(positives, np.asarray(scores, dtype=np.float64), w)
+    roc = pr = None
+    if tps[-1] > 0 and fps[-1] > 0:
+        tpr = np.r_[0.0, tps / tps[-1]]
+        fpr = np.r_[0.0, fps / fps[-1]]
+        trapezoid = getattr(np, "trapezoid", None) or np.trapz
+        roc = {"fpr": fpr, "tpr": tpr, "thresholds": np.r_[np.inf, thresholds], "auc": float(trapezoid(tpr, fpr))}
+    if tps[-1] > 0:
+        precision = tps / (tps + fps)
+        recall = tps / tps[-1]
+        average_precision = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+        pr = {"precision": np.r_[1.0, precision], "recall": np.r_[0.0, recall],
+              "thresholds": np.r_[np.inf, thresholds], "average_precision": average_precision}
+    return roc, pr
+
+
 def binary_roc(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> dict[str, Any] | None:
-    """ROC curve and its area for one positive class (None when ``positives`` is all 0 or all 1)."""
-    tps, fps, thresholds = _curve_points(positives, np.asarray(scores, dtype=np.float64), w)
-    if tps[-1] <= 0 or fps[-1] <= 0:
-        return None
-    tpr = np.r_[0.0, tps / tps[-1]]
-    fpr = np.r_[0.0, fps / fps[-1]]
-    trapezoid = getattr(np, "trapezoid", None) or np.trapz
-    return {"fpr": fpr, "tpr": tpr, "thresholds": np.r_[np.inf, thresholds], "auc": float(trapezoid(tpr, fpr))}
-
-
-def binary_precision_recall(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> dict[str, Any] | None:
-    """Precision-recall curve and average precision for one positive class (None without positives)."""
-    tps, fps, thresholds = _curve_points(positives, np.asarray(scores, dtype=np.float64), w)
-    if tps[-1] <= 0:
-        return None
-    precision = tps / (tps + fps)
-    recall = tps / tps[-1]
-    average_precision = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-    return {"precision": np.r_[1.0, precision], "recall": np.r_[0.0, recall],
-            "thresholds": np.r_[np.inf, thresholds], "average_precision": average_precision}
+    """The ROC half of :func:`binary_curves`."""
+    return binary_curves(positives, scores, w)[0]
 
 
 def regressor_metrics(y: Any, y_pred: Any, sample_weight: Any) -> dict[str, float]:

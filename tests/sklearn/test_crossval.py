@@ -3,6 +3,8 @@ step = fold and numpy's mean and std; the folds' fits create no runs."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_regression
@@ -65,6 +67,8 @@ def test_cross_validate_logs_one_run_with_fold_scores(iris, n_jobs):
     assert run.data.tags["cross_validation.function"] == "cross_validate"
     assert run.data.tags["cross_validation.n_splits"] == "4"
     assert run.data.tags["autotrack.autologging"] == "sklearn"
+    datasets = json.loads(run.data.tags["mlflow.datasets"])
+    assert [(d["name"], d["context"]) for d in datasets] == [("X", "cross_validation")]
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -129,3 +133,20 @@ def test_cross_validate_still_returns_sklearns_result_and_reverts(iris):
     plain = ms.cross_validate(LogisticRegression(max_iter=300), X, y, cv=3)
     np.testing.assert_allclose(patched["test_score"], plain["test_score"])
     assert len(all_runs()) == 1
+
+
+def test_a_failing_logger_does_not_affect_the_result(iris, monkeypatch):
+    from autotrack.core import AutotrackWarning
+    from autotrack.integrations.sklearn import crossval
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("fold logging is broken")
+
+    X, y = iris
+    monkeypatch.setenv("AUTOTRACK_STRICT", "0")
+    monkeypatch.setattr(crossval, "log_cross_validation", broken)
+    with pytest.warns(AutotrackWarning, match="fold logging is broken"):
+        scores = ms.cross_val_score(LogisticRegression(max_iter=300), X, y, cv=3)
+    assert len(scores) == 3 and all(0.8 < s <= 1.0 for s in scores)
+    run = the_run()
+    assert run.info.status == "FINISHED" and run.data.metrics == {}

@@ -264,3 +264,21 @@ def test_iris_multiclass_roc_auc_on_predict_proba():
     probabilities = model.predict_proba(X_test)
     auc = metrics.roc_auc_score(y_test, probabilities, multi_class="ovr")
     assert post_metrics(only_run())["roc_auc_score_X_test"] == pytest.approx(auc)
+
+
+def test_a_failing_metric_logger_still_returns_sklearns_value(binary, monkeypatch):
+    from autotrack.core import AutotrackWarning
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("late logging is broken")
+
+    X_train, X_test, y_train, y_test = binary
+    monkeypatch.setenv("AUTOTRACK_STRICT", "0")
+    model = DecisionTreeClassifier(random_state=0).fit(X_train, y_train)
+    monkeypatch.setattr(post_training, "log_late_metric", broken)
+    y_pred = model.predict(X_test)
+    with pytest.warns(AutotrackWarning, match="late logging is broken"):
+        value = metrics.accuracy_score(y_test, y_pred)
+    assert value == pytest.approx(float(np.mean(y_pred == y_test)))
+    assert model.score(X_test, y_test) == pytest.approx(value)
+    assert post_metrics(only_run()) == {}

@@ -60,12 +60,11 @@ def check_children(search, parent, children, expected_count):
         assert child.data.tags["autotrack.parentRunId"] == parent.info.run_id
         assert child.info.status == "FINISHED"
         assert child.info.experiment_id == parent.info.experiment_id
-        # find which candidate this child is: params equal to the candidate's params
-        matches = [i for i, params in enumerate(results["params"])
-                   if all(child.data.params[k] == str(v) for k, v in params.items())]
-        assert len(matches) >= 1
-        index = next(i for i in matches if i in expected and i not in found)
+        index = int(child.data.tags["autotrack.cv_results_index"])
+        assert index in expected and index not in found
         found.append(index)
+        for key, value in results["params"][index].items():
+            assert child.data.params[key] == str(value)
         metrics = child.data.metrics
         assert metrics["mean_test_score"] == pytest.approx(results["mean_test_score"][index])
         assert metrics["std_test_score"] == pytest.approx(results["std_test_score"][index])
@@ -222,3 +221,38 @@ def test_zero_code_grid_search_with_two_workers(tmp_path):
     assert len(children) == 5
     assert {c.data.tags[PARENT_TAG] for c in children} == {parents[0].info.run_id}
     assert "best_max_depth" in parents[0].data.params
+
+
+def test_a_failing_tuning_handler_does_not_affect_the_search(iris, monkeypatch):
+    from autotrack.core import AutotrackWarning
+    from autotrack.integrations.sklearn import tuning
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("child runs are broken")
+
+    X, y = iris
+    monkeypatch.setenv("AUTOTRACK_STRICT", "0")
+    monkeypatch.setattr(tuning, "log_child_runs", broken)
+    autotrack.sklearn.autolog(log_models=False)
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]}, cv=2)
+    with pytest.warns(AutotrackWarning, match="child runs are broken"):
+        returned = search.fit(X, y)
+    assert returned is search and search.best_params_ in ({"max_depth": 1}, {"max_depth": 2})
+    parents, children = split_runs()
+    assert len(parents) == 1 and children == []
+    assert parents[0].info.status == "FINISHED"
+
+
+def test_gridsearch_example_records_a_parent_and_its_children(tmp_path):
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "sklearn_gridsearch.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOTRACK_")}
+    proc = subprocess.run([sys.executable, example], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    client = TrackingClient(f"sqlite:///{tmp_path}/autotrack-runs/tracking.db")
+    runs = client.search_runs([client.get_experiment_by_name("gridsearch").experiment_id])
+    parents = [r for r in runs if PARENT_TAG not in r.data.tags]
+    assert len(parents) == 1 and len(runs) == 4
+    parent = parents[0]
+    assert f"parent run {parent.info.run_id}" in proc.stdout
+    assert {"GridSearchCV_score_X_test", "f1_score_X_test", "best_cv_score"} <= set(parent.data.metrics)
+    assert "child runs (top 3 candidates)" in proc.stdout

@@ -1,7 +1,8 @@
 """Cross-validation: ``cross_validate`` and ``cross_val_score`` log one run, not a run per fold.
 
 The run holds the estimator's params (``get_params(deep=True)``), the tags ``estimator_name``,
-``estimator_class``, ``cross_validation.function`` and ``cross_validation.n_splits``, and for each
+``estimator_class``, ``cross_validation.function`` and ``cross_validation.n_splits``, the data the
+folds were cut from as a dataset with context ``cross_validation`` (with ``log_datasets``), and for each
 per-fold result of ``cross_validate`` (``test_score`` or ``test_<scorer>``, ``train_*`` with
 ``return_train_score=True``, ``fit_time``, ``score_time``):
 
@@ -72,18 +73,13 @@ def summary_metrics(folds: dict[str, list[float]]) -> dict[str, float]:
 
 def log_cross_validation(function: str, estimator: Any, result: Any, run_id: str) -> None:
     """Log the params, tags and (for scored functions) fold metrics of one cross-validation."""
-    from autotrack.integrations.sklearn.tuning import _param_texts
+    from autotrack.integrations.sklearn.logging_parts import estimator_tags, log_params
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.entities import Metric, Param, RunTag
+    from autotrack.tracking.entities import Metric, RunTag
 
     client = TrackingClient()
-    try:
-        params = estimator.get_params(deep=True)
-    except Exception:  # noqa: BLE001 - a third-party estimator with a broken get_params
-        params = {}
-    tags = {"estimator_name": type(estimator).__name__,
-            "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
-            "cross_validation.function": function}
+    log_params(client, run_id, estimator)
+    tags = {**estimator_tags(estimator), "cross_validation.function": function}
     metrics: list[Metric] = []
     if function in SCORED:
         folds = fold_metrics(function, result)
@@ -91,18 +87,31 @@ def log_cross_validation(function: str, estimator: Any, result: Any, run_id: str
         for key, values in folds.items():
             metrics.extend(Metric(key, value, timestamp, step) for step, value in enumerate(values))
         metrics.extend(Metric(k, v, timestamp, 0) for k, v in summary_metrics(folds).items())
-        n_splits = max((len(v) for v in folds.values()), default=0)
-        tags["cross_validation.n_splits"] = str(n_splits)
-    client.log_batch(run_id, metrics=metrics, params=[Param(k, v) for k, v in _param_texts(params).items()],
-                     tags=[RunTag(k, v) for k, v in tags.items()])
+        tags["cross_validation.n_splits"] = str(max((len(v) for v in folds.values()), default=0))
+    client.log_batch(run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def log_cross_validation_dataset(call: Call, name: str) -> None:
+    """The data the folds were cut from, as the run's dataset with context ``cross_validation``."""
+    from autotrack.integrations.sklearn.logging_parts import log_dataset
+    from autotrack.tracking.client import TrackingClient
+
+    X, y = _argument(call, 1, "X"), _argument(call, 2, "y")
+    if X is not None:
+        log_dataset(TrackingClient(), call.run_id, X, y, name, call.config, context="cross_validation")
 
 
 def _on_cross_validation(call: Call) -> Generator[None, Any, None]:
     """One run for the whole cross-validation (the folds' fits are nested and log nothing)."""
+    from autotrack.integrations.sklearn.autolog import caller_variable_name
+
     function = call.target.rsplit(".", 1)[-1]
     estimator = _argument(call, 0, "estimator")
+    dataset_name = caller_variable_name(_argument(call, 1, "X"))
     result = yield
     log_cross_validation(function, estimator, result, call.run_id)
+    if call.config.log_datasets:
+        log_cross_validation_dataset(call, dataset_name)
 
 
 def _quiet(call: Call) -> Generator[None, Any, None]:

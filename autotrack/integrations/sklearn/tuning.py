@@ -10,8 +10,9 @@ after-fit handler here records:
 - the artifact ``cv_results.csv`` (every candidate, every column of ``cv_results_``);
 - one child run per candidate among the best ``max_tuning_runs`` (default 5, ``None`` for all,
   ``0`` for none), ranked by the refit metric's ``rank_test_*``. A child run carries the tags
-  ``mlflow.parentRunId`` and ``autotrack.parentRunId``, the base estimator's params with the
-  candidate's values, and the candidate's numeric ``cv_results_`` entries as metrics
+  ``mlflow.parentRunId``, ``autotrack.parentRunId`` and ``autotrack.cv_results_index`` (its row in
+  ``cv_results.csv``); the params of the base estimator with the candidate's values set
+  (``get_params(deep=True)``); and the candidate's numeric ``cv_results_`` entries as metrics
   (``mean_test_score``, ``std_test_score``, ``rank_test_score``, each split's score, fit and score
   times; for a halving search also ``iter`` and ``n_resources``).
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PARENT_TAGS = ("mlflow.parentRunId", "autotrack.parentRunId")
 CV_RESULTS_ARTIFACT = "cv_results.csv"
+#: tag of a child run: its row in ``cv_results_`` (and in ``cv_results.csv``)
+CANDIDATE_TAG = "autotrack.cv_results_index"
 
 
 def is_search(estimator: Any) -> bool:
@@ -111,17 +114,29 @@ def candidate_metrics(cv_results: dict[str, Any], index: int) -> dict[str, float
     return metrics
 
 
-def _param_texts(params: dict[str, Any]) -> dict[str, str]:
-    """Params as the strings the store keeps (long values cut, as the parent run's params are)."""
+def _text(value: Any) -> str:
+    """A param value as the store keeps it (cut to the store's limit)."""
     from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
 
-    texts = {}
-    for key, value in params.items():
-        text = str(value)
-        if len(text) > MAX_PARAM_VALUE_LENGTH:
-            text = text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
-        texts[key] = text
-    return texts
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
+
+
+def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, str]:
+    """The params of one candidate: the base estimator with the candidate's values set, read back with
+    ``get_params(deep=True)`` (so a step replaced by the candidate brings its own nested params)."""
+    from autotrack.integrations.sklearn.logging_parts import estimator_params
+
+    try:
+        from sklearn.base import clone
+
+        return estimator_params(clone(base).set_params(**candidate))
+    except Exception:  # noqa: BLE001 - a third-party estimator that does not clone: merge instead
+        try:
+            params = estimator_params(base)
+        except Exception:  # noqa: BLE001
+            params = {}
+        return {**params, **{k: _text(v) for k, v in candidate.items()}}
 
 
 def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
@@ -131,7 +146,10 @@ def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
     from autotrack.tracking.entities import Metric, Param
 
     client = TrackingClient()
-    params = [Param(f"best_{k}", v) for k, v in _param_texts(getattr(search, "best_params_", None) or {}).items()]
+    # Params are write-once: a second search inside one user run keeps the first search's best_*.
+    known = client._writable_params(run_id)
+    best = {f"best_{k}": _text(v) for k, v in (getattr(search, "best_params_", None) or {}).items()}
+    params = [Param(k, v) for k, v in best.items() if known.get(k, v) == v]
     metrics = []
     best_score = getattr(search, "best_score_", None)
     if best_score is not None:
@@ -149,15 +167,13 @@ def log_child_runs(client: Any, search: Any, parent_run_id: str, indices: list[i
     from autotrack.core.session import RUN_TAG
     from autotrack.tracking.entities import Metric, Param
 
+    from autotrack.integrations.sklearn.logging_parts import estimator_tags
+
     parent = client.get_run(parent_run_id)
     base = search.estimator
-    try:
-        base_params = base.get_params(deep=True)
-    except Exception:  # noqa: BLE001 - a third-party estimator with a broken get_params
-        base_params = {}
     tags = {key: parent_run_id for key in PARENT_TAGS}
-    tags.update({RUN_TAG: "sklearn", "estimator_name": type(base).__name__,
-                 "estimator_class": f"{type(base).__module__}.{type(base).__qualname__}"})
+    tags[RUN_TAG] = "sklearn"
+    tags.update(estimator_tags(base))
     tags.update(config.get("extra_tags") or {})
     for key in ("mlflow.source.name", "mlflow.source.type", "mlflow.user"):
         if key in parent.data.tags:
@@ -168,9 +184,9 @@ def log_child_runs(client: Any, search: Any, parent_run_id: str, indices: list[i
     for index in indices:
         candidate = cv_results["params"][index]
         name = f"{parent.info.run_name}-candidate-{index}" if parent.info.run_name else f"candidate-{index}"
-        child = client.create_run(parent.info.experiment_id, tags=tags, run_name=name)
+        child = client.create_run(parent.info.experiment_id, tags={**tags, CANDIDATE_TAG: str(index)}, run_name=name)
         child_id = child.info.run_id
-        params = _param_texts({**base_params, **candidate})
+        params = candidate_params(base, candidate)
         client.log_batch(
             child_id,
             params=[Param(k, v) for k, v in params.items()],

@@ -49,8 +49,9 @@ class _State:
 
 _lock = threading.RLock()
 _states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# run id -> (weak reference to its estimator, config) for every run autotrack created and has not ended
-_open: dict[str, tuple[Any, AutologConfig]] = {}
+# run id -> [weak reference to its estimator, config, a few rows of its first chunk (for the model's
+# signature)] for every run autotrack created and has not ended
+_open: dict[str, list[Any]] = {}
 _exit_registered = False
 
 
@@ -93,7 +94,7 @@ def begin_call(estimator: Any, active_run_id: str | None, config: AutologConfig)
                 return None
             run_id, created = _create_run(config), True
             state.created_run = run_id
-            _open[run_id] = (weakref.ref(estimator), config)
+            _open[run_id] = [weakref.ref(estimator), config, None]
             if not _exit_registered:
                 # After the tracking modules registered theirs, so it runs before them at exit.
                 atexit.register(end_open_runs, "the process exits")
@@ -113,6 +114,9 @@ def log_call(estimator: Any, X: Any, y: Any, sample_weight: Any, chunk: Chunk, c
         state = _state(estimator)
         state.calls += 1
         state.runs_logged.add(chunk.run_id)
+        entry = _open.get(chunk.run_id)
+        if entry is not None and entry[2] is None and X is not None:
+            entry[2] = _sample(X)
     log_training(estimator, X, y, chunk.run_id, config, log_model=not chunk.created, sample_weight=sample_weight,
                  dataset_name=dataset_name, step=chunk.step, log_plots=False,
                  log_params_and_dataset=chunk.first_in_run)
@@ -132,6 +136,18 @@ def call_failed(estimator: Any, chunk: Chunk) -> None:
         safety.report(NAME, "ending an incremental run", exc, allow_raise=False)
 
 
+def _sample(X: Any) -> Any:
+    """A private copy of the first rows of ``X`` (the caller may reuse its chunk buffer)."""
+    import copy
+
+    from autotrack.integrations.sklearn.logging_parts import SIGNATURE_ROWS, _head
+
+    try:
+        return copy.deepcopy(_head(X, SIGNATURE_ROWS))
+    except Exception:  # noqa: BLE001 - no sample: the model is logged without a signature
+        return None
+
+
 def forget(estimator: Any) -> None:
     """A ``fit`` restarted the estimator: its next ``partial_fit`` starts at step 0 in a new run."""
     with _lock:
@@ -149,7 +165,7 @@ def _end(run_id: str, status: str, *, log_model: bool = True) -> None:
         entry = _open.pop(run_id, None)
     if entry is None:
         return
-    ref, config = entry
+    ref, config, sample = entry
     from autotrack.integrations.sklearn import logging_parts
 
     client = logging_parts._client()
@@ -157,7 +173,7 @@ def _end(run_id: str, status: str, *, log_model: bool = True) -> None:
     try:
         if log_model and estimator is not None and config.log_models:
             logging_parts._guarded("logging the model of an incremental run", config,
-                                   logging_parts.log_model_artifact, client, run_id, estimator, None, config)
+                                   logging_parts.log_model_artifact, client, run_id, estimator, sample, config)
     finally:
         client.set_terminated(run_id, status)
 
@@ -165,7 +181,7 @@ def _end(run_id: str, status: str, *, log_model: bool = True) -> None:
 def end_open_runs(reason: str = "") -> None:
     """End every incremental run autotrack created, FINISHED (logging each final model first)."""
     for run_id in open_runs():
-        _, config = _open.get(run_id, (None, None))
+        config = (_open.get(run_id) or [None, None])[1]
         try:
             _end(run_id, "FINISHED")
         except Exception as exc:  # noqa: BLE001

@@ -256,3 +256,28 @@ def test_gridsearch_example_records_a_parent_and_its_children(tmp_path):
     assert f"parent run {parent.info.run_id}" in proc.stdout
     assert {"GridSearchCV_score_X_test", "f1_score_X_test", "best_cv_score"} <= set(parent.data.metrics)
     assert "child runs (top 3 candidates)" in proc.stdout
+
+
+def test_candidates_that_replace_a_pipeline_step_log_that_steps_params(iris):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris
+    autotrack.sklearn.autolog(max_tuning_runs=None, log_models=False)
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=300))])
+    grid = [{"clf__C": [0.1, 1.0]}, {"clf": [DecisionTreeClassifier(random_state=0)], "clf__max_depth": [2, 3]}]
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    parents, children = split_runs()
+    assert len(children) == 4
+    for child in children:
+        candidate = search.cv_results_["params"][int(child.data.tags["autotrack.cv_results_index"])]
+        if "clf__max_depth" in candidate:
+            assert child.data.params["clf__max_depth"] == str(candidate["clf__max_depth"])
+            assert child.data.params["clf__criterion"] == "gini"  # the tree's own params, not the base's C
+            assert "clf__C" not in child.data.params
+        else:
+            assert child.data.params["clf__C"] == str(candidate["clf__C"])
+            assert child.data.params["clf__max_iter"] == "300"
+        assert child.data.params["scale__with_mean"] == "True"
+    best = {f"best_{k}": str(v) for k, v in search.best_params_.items()}
+    assert {k: v for k, v in parents[0].data.params.items() if k.startswith("best_")} == best

@@ -47,14 +47,15 @@ def is_search(estimator: Any) -> bool:
 
 
 def ranking_key(search: Any) -> str:
-    """The ``cv_results_`` column that ranks candidates: the refit metric's ``rank_test_<name>``."""
+    """The ``cv_results_`` column that ranks candidates: the refit metric's ``rank_test_<name>``
+    (with several scorers and no refit metric named, the first scorer's)."""
     results = search.cv_results_
     if "rank_test_score" in results:
         return "rank_test_score"
     refit = getattr(search, "refit", None)
     if isinstance(refit, str) and f"rank_test_{refit}" in results:
         return f"rank_test_{refit}"
-    ranks = sorted(key for key in results if key.startswith("rank_test_"))
+    ranks = [key for key in results if key.startswith("rank_test_")]  # the scorers' order
     if not ranks:
         raise ValueError(f"{type(search).__name__}.cv_results_ has no rank_test_* column to rank candidates by")
     return ranks[0]

@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 import autotrack
 import autotrack.sklearn
 from autotrack.tracking.client import TrackingClient
+from sklearn_helpers import all_runs, only_run
 
 
 @pytest.fixture(autouse=True)
@@ -30,17 +31,6 @@ def autolog_on():
 @pytest.fixture(scope="module")
 def iris():
     return load_iris(return_X_y=True)
-
-
-def all_runs():
-    autotrack.flush()
-    return TrackingClient().search_runs("0")
-
-
-def the_run():
-    runs = all_runs()
-    assert len(runs) == 1, f"expected exactly one run, got {len(runs)}"
-    return runs[0]
 
 
 def history(run, key):
@@ -57,7 +47,7 @@ def check_folds(run, key, values):
 def test_cross_validate_logs_one_run_with_fold_scores(iris, n_jobs):
     X, y = iris
     result = ms.cross_validate(LogisticRegression(max_iter=300, C=0.5), X, y, cv=4, n_jobs=n_jobs)
-    run = the_run()
+    run = only_run()
     assert run.info.status == "FINISHED"
     check_folds(run, "test_score", result["test_score"])
     check_folds(run, "fit_time", result["fit_time"])
@@ -75,7 +65,7 @@ def test_cross_validate_logs_one_run_with_fold_scores(iris, n_jobs):
 def test_cross_val_score_logs_one_run(n_jobs):
     X, y = make_regression(n_samples=100, n_features=4, noise=1.0, random_state=0)
     scores = ms.cross_val_score(Ridge(alpha=2.0), X, y, cv=KFold(5, shuffle=True, random_state=0), n_jobs=n_jobs)
-    run = the_run()
+    run = only_run()
     check_folds(run, "test_score", scores)
     assert run.data.params["alpha"] == "2.0"
     assert run.data.tags["cross_validation.function"] == "cross_val_score"
@@ -86,7 +76,7 @@ def test_multimetric_and_train_scores_of_a_pipeline(iris):
     X, y = iris
     pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
     result = ms.cross_validate(pipe, X, y, cv=3, scoring=["accuracy", "f1_macro"], return_train_score=True)
-    run = the_run()
+    run = only_run()
     for key in ("test_accuracy", "test_f1_macro", "train_accuracy", "train_f1_macro"):
         check_folds(run, key, result[key])
     assert run.data.params["logisticregression__max_iter"] == "300"
@@ -96,7 +86,7 @@ def test_multimetric_and_train_scores_of_a_pipeline(iris):
 def test_return_estimator_and_indices_are_not_metrics(iris):
     X, y = iris
     result = ms.cross_validate(LogisticRegression(max_iter=300), X, y, cv=3, return_estimator=True, return_indices=True)
-    run = the_run()
+    run = only_run()
     assert len(result["estimator"]) == 3
     assert not any(k.startswith(("estimator", "indices", "mean_estimator")) for k in run.data.metrics)
 
@@ -105,7 +95,7 @@ def test_inside_a_user_run(iris):
     X, y = iris
     with autotrack.start_run() as user_run:
         scores = ms.cross_val_score(LogisticRegression(max_iter=300), X, y, cv=3)
-    run = the_run()
+    run = only_run()
     assert run.info.run_id == user_run.info.run_id
     check_folds(run, "test_score", scores)
 
@@ -113,7 +103,7 @@ def test_inside_a_user_run(iris):
 def test_cross_val_predict_is_one_run_and_learning_curve_none(iris):
     X, y = iris
     ms.cross_val_predict(LogisticRegression(max_iter=300), X, y, cv=3)
-    run = the_run()
+    run = only_run()
     assert run.data.tags["cross_validation.function"] == "cross_val_predict"
     assert run.data.metrics == {}
     ms.learning_curve(LogisticRegression(max_iter=300), X, y, cv=3, train_sizes=[0.5, 1.0])
@@ -148,5 +138,5 @@ def test_a_failing_logger_does_not_affect_the_result(iris, monkeypatch):
     with pytest.warns(AutotrackWarning, match="fold logging is broken"):
         scores = ms.cross_val_score(LogisticRegression(max_iter=300), X, y, cv=3)
     assert len(scores) == 3 and all(0.8 < s <= 1.0 for s in scores)
-    run = the_run()
+    run = only_run()
     assert run.info.status == "FINISHED" and run.data.metrics == {}

@@ -23,7 +23,7 @@ from sklearn.tree import DecisionTreeClassifier
 import autotrack
 import autotrack.sklearn
 from autotrack.integrations.sklearn import post_training
-from autotrack.tracking.client import TrackingClient
+from sklearn_helpers import only_run
 
 
 @pytest.fixture(autouse=True)
@@ -44,13 +44,6 @@ def binary():
 def regression():
     X, y = make_regression(n_samples=200, n_features=5, noise=3.0, random_state=0)
     return ms.train_test_split(X, y, test_size=0.3, random_state=0)
-
-
-def only_run():
-    autotrack.flush()
-    runs = TrackingClient().search_runs("0")
-    assert len(runs) == 1, f"expected one run, got {len(runs)}"
-    return runs[0]
 
 
 def post_metrics(run):

@@ -20,6 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 import autotrack
 import autotrack.sklearn
 from autotrack.tracking.client import TrackingClient
+from sklearn_helpers import all_runs
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -34,11 +35,6 @@ def autolog_off_afterwards():
 def iris():
     X, y = load_iris(return_X_y=True)
     return X, y
-
-
-def all_runs():
-    autotrack.flush()
-    return TrackingClient().search_runs("0", max_results=10_000)
 
 
 def split_runs():

@@ -35,6 +35,9 @@ def local_folder(repo: Any, artifact_path: str) -> str | None:
     return None
 
 
+_made_dirs: set[str] = set()  # local folders known to exist (saves a makedirs per file)
+
+
 def write_bytes(repo: Any, files: dict[str, bytes]) -> None:
     """Write ``{artifact file: content}`` into ``repo`` (replacing existing files)."""
     from autotrack.artifacts.base import clean_artifact_path
@@ -44,7 +47,11 @@ def write_bytes(repo: Any, files: dict[str, bytes]) -> None:
         folder, name = os.path.split(artifact_file)
         target_dir = local_folder(repo, folder)
         if target_dir is not None:
-            os.makedirs(target_dir, exist_ok=True)
+            if target_dir not in _made_dirs:
+                os.makedirs(target_dir, exist_ok=True)
+                if len(_made_dirs) > 4096:
+                    _made_dirs.clear()
+                _made_dirs.add(target_dir)
             target = os.path.join(target_dir, name)
             tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
             try:

@@ -5,7 +5,7 @@ rendered by a background thread with matplotlib's Agg canvas (no pyplot, no GUI,
 caller's thread). Artifact names follow MLflow's images: ``training_confusion_matrix``,
 ``training_roc_curve``, ``training_precision_recall_curve`` (``.json`` / ``.png``).
 
-JSON formats (numbers are plain floats; an infinite threshold is ``null``)::
+JSON formats (numbers are plain floats rounded to 6 decimals; an infinite threshold is ``null``)::
 
     training_confusion_matrix.json  {"type": "confusion_matrix", "labels": [...], "matrix": [[...]],
                                      "rows": "true label", "columns": "predicted label", "weighted": bool}
@@ -31,6 +31,7 @@ import numpy as np
 from autotrack.integrations.sklearn.training_metrics import DATA_ERRORS, TrainingResult, binary_curves
 
 MAX_POINTS = 200
+DECIMALS = 6  # rounded values halve the cost of writing the JSON
 MAX_CURVE_CLASSES = 20
 MAX_MATRIX_CLASSES = 100
 PREFIX = "training_"
@@ -42,7 +43,7 @@ def _thin(arrays: dict[str, np.ndarray]) -> dict[str, list]:
     index = np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(int)) if n > MAX_POINTS else slice(None)
     out = {}
     for key, values in arrays.items():
-        part = np.asarray(values, dtype=np.float64)[index]
+        part = np.asarray(values, dtype=np.float64)[index].round(DECIMALS)
         items = part.tolist()
         if not np.isfinite(part).all():
             items = [v if np.isfinite(v) else None for v in items]

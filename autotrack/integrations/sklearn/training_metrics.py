@@ -296,16 +296,25 @@ def _kind(estimator: Any) -> str:
     return "other"
 
 
+def _unwrapped(fn: Any) -> Any:
+    """``fn`` without wrappers (autotrack's own patches included)."""
+    for _ in range(16):
+        inner = getattr(fn, "__wrapped__", None)
+        if inner is None:
+            break
+        fn = inner
+    return fn
+
+
 def _default_score_is(estimator: Any, kind: str) -> bool:
     """Whether ``estimator.score`` is the mixin's (accuracy / R^2), so it can reuse our values."""
     from sklearn.base import ClassifierMixin, RegressorMixin
 
-    method = getattr(type(estimator), "score", None)
-    method = getattr(method, "__wrapped__", method)
+    method = _unwrapped(getattr(type(estimator), "score", None))
     if kind == "classifier":
-        return method is ClassifierMixin.score
+        return method is _unwrapped(ClassifierMixin.score)
     if kind == "regressor":
-        return method is RegressorMixin.score
+        return method is _unwrapped(RegressorMixin.score)
     return False
 
 

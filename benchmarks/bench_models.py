@@ -63,9 +63,14 @@ def bench_mlflow(root: str, runs: int) -> list[float] | None:
     mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
     X, y, model = _data()
     signature = infer_signature(X, y)
+    # MLflow 3.x defaults to skops, which refuses tree models unless their types are listed as
+    # trusted; cloudpickle is the format autotrack uses and MLflow's long-standing default.
+    import inspect
+
+    extra = {"serialization_format": "cloudpickle"} if "serialization_format" in inspect.signature(mlflow.sklearn.log_model).parameters else {}
     with mlflow.start_run():
-        return _time(lambda i: mlflow.sklearn.log_model(model, f"model-{i}", signature=signature,
-                                                        input_example=X.head(3)), runs)
+        return _time(lambda i: mlflow.sklearn.log_model(model, name=f"model-{i}", signature=signature,
+                                                        input_example=X.head(3), **extra), runs)
 
 
 def main() -> None:

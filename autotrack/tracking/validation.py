@@ -71,24 +71,24 @@ def validate_timestamp(key: str, timestamp: object) -> int:
     return int(timestamp)
 
 
-def validate_param_value(key: str, value: object) -> str:
+def _validate_text(kind: str, key: str, value: object, limit: int) -> str:
     text = str(value)
-    if len(text) > MAX_PARAM_VALUE_LENGTH:
+    if len(text) > limit:
         raise InvalidParameterError(
-            f"Invalid value for param {key!r}: {len(text)} characters, at most {MAX_PARAM_VALUE_LENGTH} are accepted "
+            f"Invalid value for {kind} {key!r}: {len(text)} characters, at most {limit} are accepted "
             f"(value starts {text[:40]!r})."
         )
     return text
+
+
+def validate_param_value(key: str, value: object) -> str:
+    """``value`` as a string of at most 6000 characters."""
+    return _validate_text("param", key, value, MAX_PARAM_VALUE_LENGTH)
 
 
 def validate_tag_value(key: str, value: object) -> str:
-    text = str(value)
-    if len(text) > MAX_TAG_VALUE_LENGTH:
-        raise InvalidParameterError(
-            f"Invalid value for tag {key!r}: {len(text)} characters, at most {MAX_TAG_VALUE_LENGTH} are accepted "
-            f"(value starts {text[:40]!r})."
-        )
-    return text
+    """``value`` as a string of at most 8000 characters."""
+    return _validate_text("tag", key, value, MAX_TAG_VALUE_LENGTH)
 
 
 def validate_run_id(run_id: object) -> str:

@@ -1,8 +1,8 @@
 """Artifact files of autologged training, written off the caller's thread.
 
 Per-fit files (dataset description, curves and confusion matrix as JSON, PNG plots) are computed
-and written by one background thread (:func:`submit`), in order: a slow disk or a remote artifact
-store then costs the training loop nothing. :func:`wait` blocks until everything submitted is
+and written by one background thread (:func:`submit`), in order, once the training loop pauses: a
+slow disk or a remote artifact store then costs the training loop nothing. :func:`wait` blocks until everything submitted is
 written; the queue is drained at interpreter exit (bounded). For a local artifact repository a file
 is written in place (temporary name, then ``os.replace``: a reader never sees half a file); other
 repositories get it through their ``log_artifact``.
@@ -15,10 +15,14 @@ import collections
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 _EXIT_TIMEOUT_S = 10.0
+QUIET_S = 0.05  # start writing once submissions have paused this long
+MAX_BACKLOG = 2048  # ... or once this many jobs wait
+MAX_BACKLOG_BYTES = 256 * 2**20  # ... or once the arrays they hold reach this size
 
 
 def repository(client: Any, run_id: str) -> Any:
@@ -73,29 +77,53 @@ def write_bytes(repo: Any, files: dict[str, bytes]) -> None:
 
 
 class _Background:
-    """One daemon thread running submitted jobs in order; :meth:`wait` blocks until all are done."""
+    """One daemon thread running submitted jobs in order; :meth:`wait` blocks until all are done.
+
+    The thread starts on a job only once no new job has come for :data:`QUIET_S` seconds (or the
+    backlog reaches :data:`MAX_BACKLOG`, or someone waits): a loop of quick fits is not slowed by a
+    thread competing for the GIL (a busy Python thread keeps it up to 5 ms at a time), and the files
+    are written as soon as the loop pauses.
+    """
 
     def __init__(self) -> None:
         self._jobs: collections.deque = collections.deque()
         self._cond = threading.Condition()
         self._busy = 0
+        self._waiters = 0
+        self._last_submit = 0.0
+        self._backlog_bytes = 0
         self._thread: threading.Thread | None = None
 
-    def submit(self, job: Callable[[], None], on_error: Callable[[Exception], None]) -> None:
+    def submit(self, job: Callable[[], None], on_error: Callable[[Exception], None], size: int = 0) -> None:
         with self._cond:
-            self._jobs.append((job, on_error))
+            self._jobs.append((job, on_error, size))
+            self._backlog_bytes += size
             self._busy += 1
+            self._last_submit = time.monotonic()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="autotrack-sklearn-plots", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="autotrack-sklearn-artifacts", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
 
+    def _next(self) -> tuple[Callable[[], None], Callable[[Exception], None], int]:
+        with self._cond:
+            while True:
+                if self._jobs:
+                    if self._waiters or len(self._jobs) >= MAX_BACKLOG or self._backlog_bytes >= MAX_BACKLOG_BYTES:
+                        break
+                    quiet = self._last_submit + QUIET_S - time.monotonic()
+                    if quiet <= 0:
+                        break
+                    self._cond.wait(quiet)
+                else:
+                    self._cond.wait()
+            job = self._jobs.popleft()
+            self._backlog_bytes -= job[2]
+            return job
+
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._jobs:
-                    self._cond.wait()
-                job, on_error = self._jobs.popleft()
+            job, on_error, _ = self._next()
             try:
                 job()
             except Exception as exc:  # noqa: BLE001 - autotrack's own job; reported, never raised
@@ -111,7 +139,12 @@ class _Background:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every submitted job has run (or ``timeout`` seconds); True if all ran."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._busy == 0, timeout)
+            self._waiters += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: self._busy == 0, timeout)
+            finally:
+                self._waiters -= 1
 
 
 _background = _Background()
@@ -119,15 +152,16 @@ _exit_registered = False
 _exit_lock = threading.Lock()
 
 
-def submit(job: Callable[[], None], on_error: Callable[[Exception], None]) -> None:
-    """Run ``job`` on the background thread; its exception goes to ``on_error``."""
+def submit(job: Callable[[], None], on_error: Callable[[Exception], None], size: int = 0) -> None:
+    """Run ``job`` on the background thread; its exception goes to ``on_error``. ``size``: bytes the
+    job holds on to until it runs (bounds the backlog)."""
     global _exit_registered
     with _exit_lock:
         if not _exit_registered:
             # Registered after the tracking modules' own exit handlers, so it runs before them.
             atexit.register(_background.wait, _EXIT_TIMEOUT_S)
             _exit_registered = True
-    _background.submit(job, on_error)
+    _background.submit(job, on_error, size)
 
 
 def wait(timeout: float | None = None) -> bool:

@@ -128,7 +128,8 @@ def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config
         if images:
             artifacts.write_bytes(repo, {f"{name}.png": plots.render_png(name, value) for name, value in data.items()})
 
-    artifacts.submit(job, _report_background(config))
+    held = sum(getattr(a, "nbytes", 0) for a in (result.y_true, result.y_pred, result.y_proba, weights))
+    artifacts.submit(job, _report_background(config), held)
 
 
 def _head(X: Any, rows: int) -> Any:

@@ -201,39 +201,47 @@ def _curve_points(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | Non
     t = positives[order]
     weight = np.ones_like(t) if w is None else w[order]
     distinct = np.flatnonzero(np.diff(s))
-    ends = np.r_[distinct, t.shape[0] - 1]
+    ends = np.append(distinct, t.shape[0] - 1)
     tps = np.cumsum(t * weight)[ends]
     fps = np.cumsum((1 - t) * weight)[ends]
     return tps, fps, s[ends]
 
 
-def binary_curves(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None):
+def _prepend(value: float, array: np.ndarray) -> np.ndarray:
+    out = np.empty(array.shape[0] + 1, dtype=np.float64)
+    out[0] = value
+    out[1:] = array
+    return out
+
+
+def binary_curves(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None, *, precision_recall: bool = True):
     """``(roc, precision_recall)`` for one positive class, from one sort of the scores.
 
     ``roc`` has ``fpr``, ``tpr``, ``thresholds`` (decreasing, the first one infinite) and ``auc``
     (trapezoidal, as ``sklearn.metrics.roc_auc_score``); None when ``positives`` is all 0 or all 1.
     ``precision_recall`` has ``precision``, ``recall`` (increasing from 0), ``thresholds`` and
-    ``average_precision`` (as ``sklearn.metrics.average_precision_score``); None without positives.
+    ``average_precision`` (as ``sklearn.metrics.average_precision_score``); None without positives
+    or when not asked for.
     """
     tps, fps, thresholds = _curve_points(positives, np.asarray(scores, dtype=np.float64), w)
     roc = pr = None
     if tps[-1] > 0 and fps[-1] > 0:
-        tpr = np.r_[0.0, tps / tps[-1]]
-        fpr = np.r_[0.0, fps / fps[-1]]
+        tpr = _prepend(0.0, tps / tps[-1])
+        fpr = _prepend(0.0, fps / fps[-1])
         trapezoid = getattr(np, "trapezoid", None) or np.trapz
-        roc = {"fpr": fpr, "tpr": tpr, "thresholds": np.r_[np.inf, thresholds], "auc": float(trapezoid(tpr, fpr))}
-    if tps[-1] > 0:
+        roc = {"fpr": fpr, "tpr": tpr, "thresholds": _prepend(np.inf, thresholds), "auc": float(trapezoid(tpr, fpr))}
+    if precision_recall and tps[-1] > 0:
         precision = tps / (tps + fps)
         recall = tps / tps[-1]
-        average_precision = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-        pr = {"precision": np.r_[1.0, precision], "recall": np.r_[0.0, recall],
-              "thresholds": np.r_[np.inf, thresholds], "average_precision": average_precision}
+        average_precision = float(np.sum(np.diff(_prepend(0.0, recall)) * precision))
+        pr = {"precision": _prepend(1.0, precision), "recall": _prepend(0.0, recall),
+              "thresholds": _prepend(np.inf, thresholds), "average_precision": average_precision}
     return roc, pr
 
 
 def binary_roc(positives: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> dict[str, Any] | None:
     """The ROC half of :func:`binary_curves`."""
-    return binary_curves(positives, scores, w)[0]
+    return binary_curves(positives, scores, w, precision_recall=False)[0]
 
 
 def regressor_metrics(y: Any, y_pred: Any, sample_weight: Any) -> dict[str, float]:

@@ -68,12 +68,49 @@ def test_four_processes_into_one_sqlite_file(tmp_path):
         assert len(history) == 5_000 and sorted(m.value for m in history) == [float(i) for i in range(5_000)]
 
 
+def test_run_creation_and_end_are_queued_in_order_and_retries_write_nothing_twice(autotrack_env):
+    from autotrack.tracking.entities import RunTag
+    from autotrack.tracking.pipeline import CREATE, END
+
+    store = get_store(autotrack.get_tracking_uri())
+    flaky = FlakyStore(store, failures=1)  # the first log_batch fails, after the run was created
+    pipeline = LoggingPipeline(flaky, retry_delays=(0.01, 0.01))
+    run_id = "ab" * 16
+    create = {"user_id": "u", "start_time": 5, "tags": [RunTag("t", "1")], "run_name": "queued"}
+    pipeline.add_many([(CREATE, run_id, "0", create, 0, 0)] + [(METRIC, run_id, "m", float(i), 1, i) for i in range(10)] + [(END, run_id, "FINISHED", None, 99, 0)])
+    pipeline.flush()
+    run = store.get_run(run_id)
+    assert (run.info.run_name, run.info.status, run.info.end_time, run.data.tags["t"]) == ("queued", "FINISHED", 99, "1")
+    assert [m.step for m in store.get_metric_history(run_id, "m")] == list(range(10))  # no duplicates
+
+
+def test_start_and_end_run_cost_the_caller_no_store_round_trip(autotrack_env, monkeypatch):
+    store = get_store(autotrack.get_tracking_uri())
+    autotrack.TrackingClient()._experiment_location("0")  # the experiment lookup is cached per store
+    calls = []
+    for name in ("create_run", "update_run_info", "log_batch", "get_run", "get_experiment"):
+        original = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda *a, _o=original, _n=name, **k: (calls.append((_n, threading.current_thread().name)), _o(*a, **k))[1])
+    with autotrack.start_run() as run:
+        autotrack.log_metric("m", 1.0)
+    assert all(thread == "autotrack-logging" for _, thread in calls), calls
+    autotrack.flush()
+    assert [n for n, _ in calls if n in ("create_run", "log_batch", "update_run_info")] == ["create_run", "log_batch", "update_run_info"]
+    assert store.get_run(run.info.run_id).info.status == "FINISHED"
+
+
 class FlakyStore:
     """The real store, but log_batch fails the first ``failures`` calls like an unreachable database."""
 
     def __init__(self, store, failures):
         self.store, self.failures, self.calls = store, failures, 0
         self.uri = store.uri
+
+    def create_run(self, **kwargs):
+        return self.store.create_run(**kwargs)
+
+    def update_run_info(self, run_id, **kwargs):
+        return self.store.update_run_info(run_id, **kwargs)
 
     def log_batch(self, run_id, metrics=(), params=(), tags=()):
         self.calls += 1
@@ -86,6 +123,7 @@ def test_failing_store_retries_then_writes(autotrack_env):
     store = get_store(autotrack.get_tracking_uri())
     with autotrack.start_run() as run:
         pass
+    autotrack.flush()
     store.update_run_info(run.info.run_id, status="RUNNING")
     flaky = FlakyStore(store, failures=2)
     pipeline = LoggingPipeline(flaky, retry_delays=(0.01, 0.01, 0.01))
@@ -101,6 +139,7 @@ def test_store_down_loop_keeps_running_one_warning_records_spooled_and_replayed(
     store = get_store(autotrack.get_tracking_uri())
     with autotrack.start_run() as run:
         pass
+    autotrack.flush()
     store.update_run_info(run.info.run_id, status="RUNNING")
     flaky = FlakyStore(store, failures=10_000)
     pipeline = LoggingPipeline(flaky, retry_delays=(0.01, 0.01), interval=0.01)
@@ -127,6 +166,7 @@ def test_bad_record_does_not_lose_good_ones(autotrack_env):
     store = get_store(autotrack.get_tracking_uri())
     with autotrack.start_run() as run:
         autotrack.log_param("p", "a")
+    autotrack.flush()
     store.update_run_info(run.info.run_id, status="RUNNING")
     pipeline = LoggingPipeline(store)
     pipeline.add_many([(METRIC, run.info.run_id, "m", 1.0, 1, 0), (PARAM, run.info.run_id, "p", "b", 0, 0), (PARAM, run.info.run_id, "q", "ok", 0, 0)])
@@ -183,6 +223,7 @@ def test_exit_with_store_down_is_bounded_and_spools(tmp_path):
     client._pipeline.spool_dir = str(spool)
     client.flush()
     assert sorted(m.step for m in client.get_metric_history(run_id, "m")) == list(range(500))
+    assert client.get_run(run_id).info.status == "FINISHED"  # the run's queued end was kept and replayed too
 
 
 def _silent_server():

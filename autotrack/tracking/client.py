@@ -8,14 +8,16 @@ import posixpath
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from autotrack.exceptions import InvalidParameterError, InvalidStateError
 from autotrack.stores import get_store
 from autotrack.tracking import validation
-from autotrack.tracking.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
-from autotrack.tracking.pipeline import METRIC, PARAM, TAG, LoggingPipeline
+from autotrack.tracking.entities import Experiment, LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag, ViewType
+from autotrack.tracking.run_names import generate_run_name
+from autotrack.tracking.pipeline import CREATE, END, METRIC, PARAM, TAG, LoggingPipeline
 
 _valid_keys = validation._valid_keys
 _time = time.time
@@ -31,6 +33,8 @@ class _StoreState:
         # per run id, so that logging to an unknown, finished or deleted run fails at the call.
         self.writable: dict[str, dict[str, str]] = {}
         self.artifact_uris: dict[str, str] = {}
+        # experiment id -> artifact location, for experiments known to be active (cleared on delete)
+        self.experiments: dict[str, str] = {}
         self.lock = threading.Lock()
 
 
@@ -86,8 +90,10 @@ class TrackingClient:
         return self.store.search_experiments(view_type, max_results, filter_string, order_by, page_token)
 
     def delete_experiment(self, experiment_id: str) -> None:
+        self.flush()
         self.store.delete_experiment(experiment_id)
         self._state.writable.clear()
+        self._state.experiments.clear()
 
     def restore_experiment(self, experiment_id: str) -> None:
         self.store.restore_experiment(experiment_id)
@@ -100,16 +106,46 @@ class TrackingClient:
 
     # ------------------------------------------------------------------ runs
     def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict[str, Any] | None = None, run_name: str | None = None) -> Run:
-        """Create a RUNNING run in ``experiment_id``."""
+        """Create a RUNNING run in ``experiment_id`` and return it.
+
+        Where the store accepts run ids chosen by the client (the SQL store does), the creation is
+        queued in the logging pipeline ahead of the run's records, so starting a run costs the caller
+        microseconds; reads flush first, as for every record.
+        """
+        experiment_id = str(experiment_id)
         tags = {k: str(v) for k, v in (tags or {}).items()}
         user = tags.get("mlflow.user") or _user()
-        run = self.store.create_run(
-            experiment_id=str(experiment_id), user_id=user, start_time=start_time or int(_time() * 1000),
-            tags=[RunTag(k, v) for k, v in tags.items()], run_name=run_name,
-        )
+        start_time = start_time or int(_time() * 1000)
+        if not getattr(self.store, "accepts_client_run_ids", False):
+            run = self.store.create_run(
+                experiment_id=experiment_id, user_id=user, start_time=start_time,
+                tags=[RunTag(k, v) for k, v in tags.items()], run_name=run_name,
+            )
+        else:
+            location = self._experiment_location(experiment_id)
+            for key, value in tags.items():
+                validation.validate_key("tag", key)
+                validation.validate_tag_value(key, value)
+            run_name = run_name or tags.get("mlflow.runName") or generate_run_name()
+            tags["mlflow.runName"] = run_name
+            run_id = uuid.uuid4().hex
+            create = {"user_id": user, "start_time": start_time, "tags": [RunTag(k, v) for k, v in tags.items()], "run_name": run_name}
+            self._pipeline.add((CREATE, run_id, experiment_id, create, 0, 0))
+            info = RunInfo(run_id, experiment_id, run_name, user, RunStatus.RUNNING, start_time, None, f"{location.rstrip('/')}/{run_id}/artifacts")
+            run = Run(info, RunData(tags=tags))
         self._state.writable[run.info.run_id] = {}
         self._state.artifact_uris[run.info.run_id] = run.info.artifact_uri
         return run
+
+    def _experiment_location(self, experiment_id: str) -> str:
+        """The artifact location of an active experiment (looked up once per client state)."""
+        location = self._state.experiments.get(experiment_id)
+        if location is None:
+            experiment = self.store.get_experiment(experiment_id)
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidStateError(f"Cannot create a run in experiment {experiment_id!r}: it is deleted (restore it first).")
+            location = self._state.experiments[experiment_id] = experiment.artifact_location
+        return location
 
     def get_run(self, run_id: str) -> Run:
         """The run with its latest metrics, params and tags (what was logged so far is flushed first)."""
@@ -124,11 +160,10 @@ class TrackingClient:
             self._forget(run_id)
 
     def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
-        """End a run: write what is buffered for it, then record ``status`` and the end time."""
+        """End a run with ``status``. The end is queued after the run's records, so it is written after them."""
         if status not in RunStatus.TERMINATED:
             raise InvalidParameterError(f"Invalid status {status!r} for ending a run; accepted: {', '.join(RunStatus.TERMINATED)}.")
-        self.flush()
-        self.store.update_run_info(run_id, status=status, end_time=end_time or int(_time() * 1000))
+        self._pipeline.add((END, run_id, status, None, end_time or int(_time() * 1000), 0))
         self._forget(run_id)
 
     def delete_run(self, run_id: str) -> None:
@@ -153,6 +188,7 @@ class TrackingClient:
         if params is not None:
             return params
         validation.validate_run_id(run_id)
+        self.flush()  # a queued end (or creation) of this run must reach the store before we look
         run = self.store.get_run(run_id)  # raises ResourceNotFoundError for an unknown id
         if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot log to run {run_id}: it is deleted.")

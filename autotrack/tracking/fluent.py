@@ -159,6 +159,7 @@ def start_run(
     client = _client()
     parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
     if run_id is not None:
+        client.flush()  # its queued end must be written before it is resumed
         run = client.store.get_run(run_id)
         if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot resume run {run_id}: it is deleted.")
@@ -411,11 +412,8 @@ def _runs_to_pandas(runs: list[Run]):
 
 
 def _end_runs_at_exit() -> None:
-    # Runs the main thread left open end FINISHED at exit (MLflow does the same). The buffers are
-    # drained first, under the exit time limit, so that ending the runs does not wait on retries.
-    from autotrack.tracking.pipeline import _drain_all_at_exit
-
-    _drain_all_at_exit()
+    # Runs the main thread left open end FINISHED at exit (MLflow does the same). Their ends are
+    # queued; the pipeline's exit hook, registered before this one and so run after it, writes them.
     try:
         while _run_stack.get():
             end_run(RunStatus.FINISHED)

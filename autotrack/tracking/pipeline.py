@@ -30,6 +30,10 @@ _logger = logging.getLogger("autotrack")
 # Record kinds in the buffer. Records are plain tuples (kind, run_id, key, value, timestamp, step):
 # building a dataclass per metric would cost more than the whole append.
 METRIC, PARAM, TAG = 0, 1, 2
+# Run lifecycle records: CREATE (key = experiment id, value = create_run's other arguments) and END
+# (key = status, timestamp = end time). Queuing them keeps run creation and ending off the caller's
+# thread too, in order with the run's own records.
+CREATE, END = 3, 4
 _MAX_BATCH = 20_000
 # Errors that retrying cannot fix: bad records, runs that are gone or finished.
 _PERMANENT_CODES = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE")
@@ -118,71 +122,79 @@ class LoggingPipeline:
 
     # ------------------------------------------------------------------ writing
     def _write(self, records: list[tuple], deadline: float | None = None, raise_errors: bool = False) -> None:
-        by_run: dict[str, tuple[list, list, list]] = {}
-        for kind, run_id, key, value, timestamp, step in records:
-            group = by_run.get(run_id)
-            if group is None:
-                group = by_run[run_id] = ([], [], [])
-            if kind == METRIC:
-                group[0].append(Metric(key, value, timestamp, step))
-            elif kind == PARAM:
-                group[1].append(Param(key, value))
-            else:
-                group[2].append(RunTag(key, value))
-        for run_id, (metrics, params, tags) in by_run.items():
+        for segment in _segments(records):
             try:
-                self._write_run(run_id, metrics, params, tags, deadline)
+                self._write_segment(segment, deadline)
             except Exception as exc:
                 if raise_errors:
                     raise
                 self._pending_errors.append(exc)
 
-    def _write_run(self, run_id: str, metrics: list, params: list, tags: list, deadline: float | None) -> None:
+    def _write_segment(self, seg: "_Segment", deadline: float | None) -> None:
+        """Create the run (if queued), write its records, end it (if queued); retry what failed.
+
+        Each step is cleared from the segment once done, so a retry never writes a record twice.
+        """
         attempt = 0
+        rejected: Exception | None = None
         while True:
             try:
-                self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
-                return
+                if seg.create is not None:
+                    self.store.create_run(run_id=seg.run_id, **seg.create)
+                    seg.create = None
+                if seg.metrics or seg.params or seg.tags:
+                    try:
+                        self.store.log_batch(seg.run_id, metrics=seg.metrics, params=seg.params, tags=seg.tags)
+                    except AutotrackException as exc:
+                        if exc.error_code not in _PERMANENT_CODES:
+                            raise
+                        rejected = self._write_separately(seg, exc)
+                    seg.metrics, seg.params, seg.tags = [], [], []
+                if seg.end is not None:
+                    self.store.update_run_info(seg.run_id, status=seg.end[0], end_time=seg.end[1])
+                    seg.end = None
+                break
             except AutotrackException as exc:
                 if exc.error_code in _PERMANENT_CODES:
-                    self._write_separately(run_id, metrics, params, tags, exc)
-                    return
+                    self._warn(f"autotrack could not record run {seg.run_id}: {exc}")
+                    raise
                 error: Exception = exc
             except Exception as exc:  # a database or network failure: worth retrying
                 error = exc
             if attempt >= len(self.retry_delays) or (deadline is not None and time.monotonic() + self.retry_delays[attempt] > deadline):
-                path = self._spool(run_id, metrics, params, tags)
+                path = self._spool(seg)
                 self._warn(
-                    f"autotrack could not write {len(metrics) + len(params) + len(tags)} records of run {run_id} to "
-                    f"{_describe(self.store)} after {attempt + 1} attempts ({error}); they were kept in {path} and will be "
-                    "written when the store is reachable again."
+                    f"autotrack could not write {seg.size()} records of run {seg.run_id} to {_describe(self.store)} after "
+                    f"{attempt + 1} attempts ({error}); they were kept in {path} and will be written when the store "
+                    "is reachable again."
                 )
                 raise error
             time.sleep(self.retry_delays[attempt])
             attempt += 1
+        if rejected is not None:
+            raise rejected  # reported once the good records and the run's end are written
 
-    def _write_separately(self, run_id: str, metrics: list, params: list, tags: list, first_error: Exception) -> None:
+    def _write_separately(self, seg: "_Segment", first_error: Exception) -> Exception | None:
         """A batch with a bad record: write the good records alone, so one bad record loses nothing else."""
         rejected: list[str] = []
         errors: list[Exception] = []
-        parts = [("metrics", metrics), *[("param", [p]) for p in params], *[("tag", [t]) for t in tags]]
+        parts = [("metrics", seg.metrics), *[("param", [p]) for p in seg.params], *[("tag", [t]) for t in seg.tags]]
         for kind, items in parts:
             if not items:
                 continue
             try:
                 if kind == "metrics":
-                    self.store.log_batch(run_id, metrics=items)
+                    self.store.log_batch(seg.run_id, metrics=items)
                 elif kind == "param":
-                    self.store.log_batch(run_id, params=items)
+                    self.store.log_batch(seg.run_id, params=items)
                 else:
-                    self.store.log_batch(run_id, tags=items)
+                    self.store.log_batch(seg.run_id, tags=items)
             except Exception as exc:
                 errors.append(exc)
                 rejected.append(f"{len(items)} {kind}" if kind == "metrics" else f"{kind} {items[0].key!r}")
         error = errors[0] if errors else first_error
-        self._warn(f"autotrack rejected records of run {run_id} ({', '.join(rejected) or 'none'}): {error}")
-        if errors:
-            raise errors[0]
+        self._warn(f"autotrack rejected records of run {seg.run_id} ({', '.join(rejected) or 'none'}): {error}")
+        return errors[0] if errors else None
 
     def _warn(self, message: str) -> None:
         _logger.warning(message)
@@ -191,15 +203,17 @@ class LoggingPipeline:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     # ------------------------------------------------------------------ spool
-    def _spool(self, run_id: str, metrics: list, params: list, tags: list) -> str:
+    def _spool(self, seg: "_Segment") -> str:
         os.makedirs(self.spool_dir, exist_ok=True)
         path = os.path.join(self.spool_dir, f"spool-{os.getpid()}-{int(time.time() * 1000)}.jsonl")
         entry: dict[str, Any] = {
             "store": getattr(self.store, "uri", None),
-            "run_id": run_id,
-            "metrics": [[m.key, _json_float(m.value), m.timestamp, m.step] for m in metrics],
-            "params": [[p.key, p.value] for p in params],
-            "tags": [[t.key, t.value] for t in tags],
+            "run_id": seg.run_id,
+            "create": None if seg.create is None else {**seg.create, "tags": [[t.key, t.value] for t in seg.create["tags"]]},
+            "metrics": [[m.key, _json_float(m.value), m.timestamp, m.step] for m in seg.metrics],
+            "params": [[p.key, p.value] for p in seg.params],
+            "tags": [[t.key, t.value] for t in seg.tags],
+            "end": seg.end,
         }
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
@@ -224,13 +238,9 @@ class LoggingPipeline:
             rejected = []
             try:
                 for e in entries:
+                    seg = _Segment.from_spool(e)
                     try:
-                        self.store.log_batch(
-                            e["run_id"],
-                            metrics=[Metric(k, float(v), ts, st) for k, v, ts, st in e["metrics"]],
-                            params=[Param(k, v) for k, v in e["params"]],
-                            tags=[RunTag(k, v) for k, v in e["tags"]],
-                        )
+                        self._write_segment_once(seg)
                     except AutotrackException as exc:
                         if exc.error_code not in _PERMANENT_CODES:
                             raise
@@ -245,6 +255,14 @@ class LoggingPipeline:
                 self._warn(f"autotrack could not replay {len(rejected)} spooled batches ({rejected[0][1]}); kept in {path}.rejected")
             os.remove(path)
 
+    def _write_segment_once(self, seg: "_Segment") -> None:
+        if seg.create is not None:
+            self.store.create_run(run_id=seg.run_id, **seg.create)
+        if seg.metrics or seg.params or seg.tags:
+            self.store.log_batch(seg.run_id, metrics=seg.metrics, params=seg.params, tags=seg.tags)
+        if seg.end is not None:
+            self.store.update_run_info(seg.run_id, status=seg.end[0], end_time=seg.end[1])
+
     # ------------------------------------------------------------------ exit
     def drain_at_exit(self, timeout: float) -> None:
         if not self._buffer:
@@ -253,6 +271,62 @@ class LoggingPipeline:
             self._drain(time.monotonic() + timeout)
         except Exception as exc:  # pragma: no cover - exit must not raise
             _logger.warning("autotrack could not write buffered records at exit: %s", exc)
+
+
+class _Segment:
+    """What to write for one run, in order: its creation (if queued), its records, its end (if queued)."""
+
+    __slots__ = ("run_id", "create", "metrics", "params", "tags", "end")
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        self.create: dict | None = None
+        self.metrics: list = []
+        self.params: list = []
+        self.tags: list = []
+        self.end: tuple | None = None
+
+    def size(self) -> int:
+        return len(self.metrics) + len(self.params) + len(self.tags) + (self.create is not None) + (self.end is not None)
+
+    @classmethod
+    def from_spool(cls, entry: dict) -> "_Segment":
+        seg = cls(entry["run_id"])
+        create = entry.get("create")
+        if create:
+            seg.create = {**create, "tags": [RunTag(k, v) for k, v in create["tags"]]}
+        seg.metrics = [Metric(k, float(v), ts, st) for k, v, ts, st in entry["metrics"]]
+        seg.params = [Param(k, v) for k, v in entry["params"]]
+        seg.tags = [RunTag(k, v) for k, v in entry["tags"]]
+        end = entry.get("end")
+        seg.end = tuple(end) if end else None
+        return seg
+
+
+def _segments(records: list[tuple]) -> list[_Segment]:
+    """Group records by run, keeping each run's creation first and its end last.
+
+    Records after a run's END (the run was resumed) start a new segment of that run, written after
+    the first; segments of different runs are independent.
+    """
+    done: list[_Segment] = []
+    open_: dict[str, _Segment] = {}
+    for kind, run_id, key, value, timestamp, step in records:
+        seg = open_.get(run_id)
+        if seg is None:
+            seg = open_[run_id] = _Segment(run_id)
+        if kind == METRIC:
+            seg.metrics.append(Metric(key, value, timestamp, step))
+        elif kind == PARAM:
+            seg.params.append(Param(key, value))
+        elif kind == TAG:
+            seg.tags.append(RunTag(key, value))
+        elif kind == CREATE:
+            seg.create = {"experiment_id": key, **value}
+        else:  # END
+            seg.end = (key, timestamp)
+            done.append(open_.pop(run_id))
+    return done + list(open_.values())
 
 
 def _json_float(value: float):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from autotrack.stores.base import PagedList
 from autotrack.stores.sql import migrations
 from autotrack.stores.sql import models as m
 from autotrack.tracking import validation
+from autotrack.tracking.run_names import generate_run_name
 from autotrack.tracking.entities import (
     Experiment,
     LifecycleStage,
@@ -86,16 +86,12 @@ def _redact(uri: str) -> str:
         return uri
 
 
-_ADJECTIVES = ("amber", "bold", "brisk", "calm", "clever", "crisp", "deft", "eager", "fleet", "gentle", "keen", "lucid", "merry", "nimble", "quiet", "rapid", "sharp", "steady", "sunny", "vivid")
-_NOUNS = ("badger", "crane", "falcon", "fox", "heron", "ibis", "lynx", "marten", "otter", "owl", "panda", "quail", "raven", "seal", "stoat", "swift", "tern", "wolf", "wren", "yak")
-
-
-def generate_run_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
-
-
 class SqlStore:
     """Tracking store over SQLAlchemy 2. Thread-safe; several processes may share one SQLite file."""
+
+    # create_run accepts the run id from the client, so the client can queue the creation of a run
+    # in the logging pipeline instead of waiting for it (see TrackingClient.create_run).
+    accepts_client_run_ids = True
 
     def __init__(self, uri: str, default_artifact_root: str | None = None):
         self.uri = normalize_db_uri(uri)
@@ -349,25 +345,33 @@ class SqlStore:
             tx.connection.execute(sa.insert(t).values(experiment_id=eid, key=key, value=value))
 
     # ---------------------------------------------------------------- runs
-    def create_run(self, experiment_id: str, user_id: str, start_time: int, tags: Sequence[RunTag] = (), run_name: str | None = None) -> Run:
+    def create_run(self, experiment_id: str, user_id: str, start_time: int, tags: Sequence[RunTag] = (), run_name: str | None = None, run_id: str | None = None) -> Run:
+        """Create a RUNNING run. A ``run_id`` chosen by the client may be given; creating a run that
+        already exists with that id in the same experiment returns it (a retried creation)."""
         experiment = self.get_experiment(experiment_id)
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot create a run in experiment {experiment_id!r}: it is deleted (restore it first).")
         tag_map = {t.key: validation.validate_tag_value(validation.validate_key("tag", t.key), t.value) for t in tags}
         run_name = run_name or tag_map.get("mlflow.runName") or generate_run_name()
         tag_map["mlflow.runName"] = run_name
-        run_id = uuid.uuid4().hex
+        run_id = validation.validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
         artifact_uri = experiment.artifact_location.rstrip("/") + f"/{run_id}/artifacts"
-        with self._write() as tx:
-            conn = tx.connection
-            conn.execute(
-                sa.insert(m.runs).values(
-                    run_uuid=run_id, name=run_name, experiment_id=int(experiment_id), user_id=user_id,
-                    status=RunStatus.RUNNING, start_time=start_time, end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=artifact_uri,
+        try:
+            with self._write() as tx:
+                conn = tx.connection
+                conn.execute(
+                    sa.insert(m.runs).values(
+                        run_uuid=run_id, name=run_name, experiment_id=int(experiment_id), user_id=user_id,
+                        status=RunStatus.RUNNING, start_time=start_time, end_time=None,
+                        lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=artifact_uri,
+                    )
                 )
-            )
-            conn.execute(sa.insert(m.tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()])
+                conn.execute(sa.insert(m.tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()])
+        except IntegrityError:
+            existing = self.get_run(run_id)  # raises if the id is unknown: the error was something else
+            if existing.info.experiment_id != str(experiment_id):
+                raise ResourceExistsError(f"A run with id {run_id} already exists in experiment {existing.info.experiment_id}.") from None
+            return existing
         info = RunInfo(run_id, str(experiment_id), run_name, user_id, RunStatus.RUNNING, start_time, None, artifact_uri)
         return Run(info, RunData(tags=tag_map))
 

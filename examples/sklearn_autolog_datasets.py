@@ -32,7 +32,7 @@ for data in datasets:
     clf.score(data["test"], data["target_test"])
 
 # ---- read back what was recorded
-autotrack.sklearn.wait_for_artifacts()  # dataset descriptions are written in the background
+autotrack.flush()  # dataset descriptions are written in the background; flush() waits for them
 client = autotrack.TrackingClient()
 runs = autotrack.search_runs(filter_string=f"attributes.start_time >= {started_ms}", output_format="list")
 runs.sort(key=lambda r: r.info.start_time)

@@ -256,8 +256,20 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
+_flush_hooks: list = []
+
+
+def register_flush_hook(hook) -> None:
+    """Have ``flush()`` also call ``hook()``: for writers of other data (e.g. an integration's artifact
+    files written in the background), so that ``flush()`` still means "everything is written"."""
+    if hook not in _flush_hooks:
+        _flush_hooks.append(hook)
+
+
 def flush() -> None:
     """Write everything logged so far to the store (logging is otherwise batched in the background)."""
+    for hook in list(_flush_hooks):
+        hook()
     _client().flush()
     for run in _run_stack.get():
         run._client.flush()

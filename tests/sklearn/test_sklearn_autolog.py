@@ -99,7 +99,7 @@ def test_binary_classifier_run(binary, client, tmp_path):
     # dataset: tag summary now, JSON description once the background writer is done
     summary = json.loads(tags["mlflow.datasets"])
     assert summary == [{"name": "X_train", "digest": summary[0]["digest"], "context": "train"}]
-    autotrack.sklearn.wait_for_artifacts()
+    autotrack.flush()  # waits for the background artifact files too
     dataset = read_json(client, run.info.run_id, "datasets/train.json", tmp_path)
     assert dataset["name"] == "X_train" and dataset["context"] == "train"
     assert dataset["shape"] == [300, 6] and dataset["digest"] == summary[0]["digest"]

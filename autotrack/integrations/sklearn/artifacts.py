@@ -160,6 +160,10 @@ def submit(job: Callable[[], None], on_error: Callable[[Exception], None], size:
         if not _exit_registered:
             # Registered after the tracking modules' own exit handlers, so it runs before them.
             atexit.register(_background.wait, _EXIT_TIMEOUT_S)
+            # autotrack.flush() promises everything logged so far is written: these files too.
+            from autotrack.tracking import fluent
+
+            fluent.register_flush_hook(_background.wait)
             _exit_registered = True
     _background.submit(job, on_error, size)
 

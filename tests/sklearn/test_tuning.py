@@ -277,3 +277,23 @@ def test_candidates_that_replace_a_pipeline_step_log_that_steps_params(iris):
         assert child.data.params["scale__with_mean"] == "True"
     best = {f"best_{k}": str(v) for k, v in search.best_params_.items()}
     assert {k: v for k, v in parents[0].data.params.items() if k.startswith("best_")} == best
+
+
+def test_search_with_several_scorers_and_callable_refit_logs_without_training_score():
+    # sklearn's GridSearchCV.score has no scorer in this configuration (it raises KeyError); under
+    # strict mode that used to surface from fit.
+    autotrack.sklearn.autolog()
+    X, y = load_iris(return_X_y=True)
+    y = (y == 0).astype(int)
+
+    def pick(cv_results):
+        return int(np.argmax(cv_results["mean_test_acc"]))
+
+    search = GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, scoring={"acc": "accuracy", "f1": "f1"}, refit=pick, cv=3)
+    search.fit(X, y)
+    autotrack.flush()
+    parent = [r for r in all_runs() if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parent) == 1
+    metrics = parent[0].data.metrics
+    assert "training_score" not in metrics and "training_accuracy_score" in metrics
+    assert parent[0].data.params["best_C"] == str(search.best_params_["C"])

@@ -326,6 +326,12 @@ def _default_score_is(estimator: Any, kind: str) -> bool:
     return False
 
 
+def _search_cannot_score(estimator: Any) -> bool:
+    """A search with several scorers and a callable ``refit`` has no scorer for ``score`` (sklearn
+    raises KeyError); it has no training score to log."""
+    return bool(getattr(estimator, "multimetric_", False)) and callable(getattr(estimator, "refit", None))
+
+
 def compute(estimator: Any, X: Any, y: Any, sample_weight: Any = None, pos_label: Any = None) -> TrainingResult:
     """All training metrics MLflow logs for ``estimator`` fitted on ``(X, y)``."""
     result = TrainingResult(kind=_kind(estimator))
@@ -355,7 +361,7 @@ def compute(estimator: Any, X: Any, y: Any, sample_weight: Any = None, pos_label
                     y, y_pred, proba, result.classes, sample_weight, pos_label))
             else:
                 result.metrics.update(regressor_metrics(y, y_pred, sample_weight))
-    if hasattr(estimator, "score"):
+    if hasattr(estimator, "score") and not _search_cannot_score(estimator):
         reuse = {"classifier": "training_accuracy_score", "regressor": "training_r2_score"}.get(result.kind)
         if reuse in result.metrics and _default_score_is(estimator, result.kind):
             result.metrics["training_score"] = result.metrics[reuse]

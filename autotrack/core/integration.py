@@ -25,7 +25,7 @@ COMMON_OPTIONS: Mapping[str, Any] = MappingProxyType({
     "silent": False,
     "log_models": True,
     "log_datasets": True,
-    "log_input_examples": False,
+    "log_input_examples": True,
     "log_model_signatures": True,
     "extra_tags": None,
     "disable_for_unsupported_versions": False,

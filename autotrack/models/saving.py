@@ -109,8 +109,13 @@ def save_model_folder(
     overwrite: bool = False,
     run_id: str | None = None,
     artifact_path: str | None = None,
+    infer_signature_from_example: bool = True,
 ) -> ModelInfo:
-    """Write the model folder at ``path``; returns the model's info (``model_uri`` is the folder's path)."""
+    """Write the model folder at ``path``; returns the model's info (``model_uri`` is the folder's path).
+
+    With an input example and no signature, the signature is inferred from the example and the
+    model's output on it, unless ``infer_signature_from_example`` is False (autolog's
+    ``log_model_signatures=False``)."""
     from autotrack.models.input_example import save_input_example
     from autotrack.models.requirements import requirements_for
 
@@ -121,9 +126,9 @@ def save_model_folder(
         example_info = None
         if input_example is not None:
             example_info = save_input_example(input_example, folder)
-            if signature is None:
+            if signature is None and infer_signature_from_example:
                 signature = _signature_from_example(writer, input_example)
-            else:
+            elif signature is not None:
                 _check_example_matches(signature, input_example)
         (folder / REQUIREMENTS_FILE).write_text("\n".join(requirements_for(writer.distributions)) + "\n")
         metadata = ModelMetadata(signature=signature, saved_input_example_info=example_info, run_id=run_id,

@@ -371,3 +371,14 @@ def test_artifacts_of_many_fits_land_in_their_own_runs(binary, client):
     for model in models:
         run_id = training_run_for(model)
         assert os.path.basename(client.download_artifacts(run_id, "datasets/train.json")) == "train.json"
+
+
+@pytest.mark.parametrize("keep_example", [True, False])
+def test_model_carries_an_input_example_unless_turned_off(iris, client, keep_example):
+    X, y = iris
+    autotrack.sklearn.autolog(**({} if keep_example else {"log_input_examples": False}))
+    LogisticRegression(max_iter=300).fit(X, y)
+    run = only_run()
+    files = {f.path.split("/")[-1] for f in client.list_artifacts(run.info.run_id, "model")}
+    assert "MLmodel" in files
+    assert any(name.startswith("input_example") for name in files) == keep_example

@@ -150,7 +150,8 @@ def model_to_log(estimator: Any) -> Any:
 
 
 def log_model_artifact(client: Any, run_id: str, estimator: Any, X: Any, config: AutologConfig) -> None:
-    """Save the model (signature from a few rows of ``X``; input example if ``log_input_examples``)
+    """Save the model (signature from a few rows of ``X`` if ``log_model_signatures``; those rows as the
+    input example if ``log_input_examples``)
     into the run's ``model`` artifact folder."""
     import tempfile
     from pathlib import Path
@@ -169,11 +170,13 @@ def log_model_artifact(client: Any, run_id: str, estimator: Any, X: Any, config:
     repo = artifacts.repository(client, run_id)
     folder = artifacts.local_folder(repo, MODEL_PATH)
     if folder is not None:
-        save_model_folder(folder, writer, signature, example, overwrite=True, run_id=run_id, artifact_path=MODEL_PATH)
+        save_model_folder(folder, writer, signature, example, overwrite=True, run_id=run_id, artifact_path=MODEL_PATH,
+                          infer_signature_from_example=config.log_model_signatures)
         return
     with tempfile.TemporaryDirectory(prefix="autotrack-model-") as tmp:
         local = Path(tmp) / MODEL_PATH
-        save_model_folder(local, writer, signature, example, run_id=run_id, artifact_path=MODEL_PATH)
+        save_model_folder(local, writer, signature, example, run_id=run_id, artifact_path=MODEL_PATH,
+                          infer_signature_from_example=config.log_model_signatures)
         client.log_artifacts(run_id, str(local), MODEL_PATH)
 
 

@@ -369,6 +369,16 @@ class TrackingClient:
 
 
 def _user() -> str:
+    global _user_name
+    if _user_name is None:
+        _user_name = _lookup_user()
+    return _user_name
+
+
+_user_name: str | None = None
+
+
+def _lookup_user() -> str:
     try:
         import getpass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import posixpath
 import tempfile
@@ -21,6 +22,7 @@ from autotrack.tracking.pipeline import CREATE, END, METRIC, PARAM, TAG, Logging
 
 _valid_keys = validation._valid_keys
 _time = time.time
+_logger = logging.getLogger("autotrack")
 
 
 class _StoreState:
@@ -216,18 +218,27 @@ class TrackingClient:
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         """Log a param (write-once: the same value again is fine, another value is an error)."""
-        self._queue_params(run_id, {key: value})
+        self.log_params(run_id, {key: value})
         return value
 
-    def _queue_params(self, run_id: str, params: dict[str, Any]) -> None:
+    def log_params(self, run_id: str, params: dict[str, Any], *, keep_existing: bool = False) -> None:
+        """Queue several params of one run (write-once, as :meth:`log_param`).
+
+        With ``keep_existing=True`` a key the run already has with another value keeps that value and
+        is skipped, instead of raising: for autologging that may train twice inside one user run.
+        """
         known = self._writable_params(run_id)
         records = []
         checked: dict[str, str] = {}
+        kept: list[str] = []
         for key, value in params.items():
             validation.validate_key("param", key)
             text = validation.validate_param_value(key, value)
             old = known.get(key, checked.get(key))
             if old is not None and old != text:
+                if keep_existing:
+                    kept.append(key)
+                    continue
                 raise InvalidParameterError(
                     f"Param {key!r} of run {run_id} is already logged with value {old!r}; params are write-once, so the "
                     f"new value {text!r} was rejected. Log it under another key or in another run."
@@ -236,13 +247,16 @@ class TrackingClient:
             if old is None:
                 records.append((PARAM, run_id, key, text, 0, 0))
         known.update(checked)
+        if kept:
+            _logger.debug("run %s already has params %s with other values; kept them", run_id, kept)
         if records:
             self._pipeline.add_many(records)
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self._queue_tags(run_id, {key: value})
+        self.set_tags(run_id, {key: value})
 
-    def _queue_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        """Queue several tags of one run (a tag set again takes the new value)."""
         self._writable_params(run_id)
         records = []
         for key, value in tags.items():
@@ -257,9 +271,9 @@ class TrackingClient:
     def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()) -> None:
         """Queue several metrics, params and tags of one run."""
         if params:
-            self._queue_params(run_id, {p.key: p.value for p in params})
+            self.log_params(run_id, {p.key: p.value for p in params})
         if tags:
-            self._queue_tags(run_id, {t.key: t.value for t in tags})
+            self.set_tags(run_id, {t.key: t.value for t in tags})
         for metric in metrics:
             self.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
 

@@ -174,7 +174,7 @@ def start_run(
         if description is not None:
             extra["mlflow.note.content"] = description
         if extra:
-            client._queue_tags(run_id, extra)
+            client.set_tags(run_id, extra)
             run.data.tags.update(extra)
     else:
         exp_id = str(experiment_id) if experiment_id is not None else _resolve_experiment_id(client)
@@ -317,7 +317,7 @@ def log_param(key: str, value: Any) -> Any:
 
 def log_params(params: dict[str, Any]) -> None:
     run = _run_for_logging()
-    run._client._queue_params(run.info.run_id, dict(params))
+    run._client.log_params(run.info.run_id, dict(params))
 
 
 def set_tag(key: str, value: Any) -> None:
@@ -327,7 +327,7 @@ def set_tag(key: str, value: Any) -> None:
 
 def set_tags(tags: dict[str, Any]) -> None:
     run = _run_for_logging()
-    run._client._queue_tags(run.info.run_id, dict(tags))
+    run._client.set_tags(run.info.run_id, dict(tags))
 
 
 def delete_tag(key: str) -> None:

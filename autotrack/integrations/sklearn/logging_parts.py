@@ -57,15 +57,7 @@ def estimator_params(estimator: Any) -> dict[str, str]:
 def log_params(client: Any, run_id: str, estimator: Any) -> None:
     """Log the estimator's params; keys the run already has with another value keep their value
     (params are write-once: e.g. two different fits inside one user run)."""
-    params = estimator_params(estimator)
-    known = client._writable_params(run_id)
-    conflicts = [k for k, v in params.items() if k in known and known[k] != v]
-    for key in conflicts:
-        del params[key]
-    if conflicts:
-        _log.debug("run %s already has params %s with other values; kept them", run_id, conflicts)
-    if params:
-        client._queue_params(run_id, params)
+    client.log_params(run_id, estimator_params(estimator), keep_existing=True)
 
 
 def estimator_tags(estimator: Any) -> dict[str, str]:
@@ -96,7 +88,7 @@ def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, config: Aut
         summaries.append(summary)
         if len(_dataset_summaries) > 1024:  # only runs being logged to matter
             _dataset_summaries.pop(next(iter(_dataset_summaries)))
-    client._queue_tags(run_id, {DATASETS_TAG: json.dumps(summaries)})
+    client.set_tags(run_id, {DATASETS_TAG: json.dumps(summaries)})
     repo = artifacts.repository(client, run_id)
     payload = {f"datasets/{context}.json": description}
     artifacts.submit(lambda: artifacts.write_bytes(repo, {k: json.dumps(v, default=str).encode() for k, v in payload.items()}),
@@ -207,7 +199,7 @@ def log_training(estimator: Any, X: Any, y: Any, run_id: str, config: AutologCon
     client = _client()
     if log_params_and_dataset:
         _guarded("logging params", config, log_params, client, run_id, estimator)
-    _guarded("logging tags", config, client._queue_tags, run_id, estimator_tags(estimator))
+    _guarded("logging tags", config, client.set_tags, run_id, estimator_tags(estimator))
     result = _guarded("computing training metrics", config, training_metrics.compute,
                       estimator, X, y, sample_weight, config.pos_label)
     if result is not None and result.metrics:

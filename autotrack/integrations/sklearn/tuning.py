@@ -144,18 +144,17 @@ def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
     """Record the search's best params, ``best_cv_score``, ``cv_results.csv`` and child runs into
     ``run_id`` (the parent run, still running); return the child run ids, best first."""
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.entities import Metric, Param
+    from autotrack.tracking.entities import Metric
 
     client = TrackingClient()
     # Params are write-once: a second search inside one user run keeps the first search's best_*.
-    known = client._writable_params(run_id)
     best = {f"best_{k}": _text(v) for k, v in (getattr(search, "best_params_", None) or {}).items()}
-    params = [Param(k, v) for k, v in best.items() if known.get(k, v) == v]
+    client.log_params(run_id, best, keep_existing=True)
     metrics = []
     best_score = getattr(search, "best_score_", None)
     if best_score is not None:
         metrics.append(Metric("best_cv_score", float(best_score), _now(), 0))
-    client.log_batch(run_id, metrics=metrics, params=params)
+    client.log_batch(run_id, metrics=metrics)
     client.log_text(run_id, cv_results_csv(search.cv_results_), CV_RESULTS_ARTIFACT)
     limit = config.get("max_tuning_runs", 5)
     if limit == 0:

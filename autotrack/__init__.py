@@ -47,7 +47,13 @@ def __getattr__(name: str):
         globals()["autolog"] = autolog
         return autolog
     if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f"autotrack.{name}")
+        try:
+            return importlib.import_module(f"autotrack.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"autotrack.{name}":
+                raise  # the module exists but something it imports is missing: say so
+            # hasattr() must see False, and the message says why (integrations still to come)
+            raise AttributeError(f"module 'autotrack' has no attribute {name!r}: autotrack.{name} is not part of this version") from None
     raise AttributeError(f"module 'autotrack' has no attribute {name!r}")
 
 

@@ -17,7 +17,9 @@ class LocalArtifactRepository(ArtifactRepository):
         parsed = urlparse(artifact_uri)
         self.root = os.path.abspath(parsed.path if parsed.scheme == "file" else artifact_uri)
 
-    def _resolve(self, artifact_path: str | None) -> str:
+    def local_path(self, artifact_path: str | None) -> str:
+        """The absolute local path of ``artifact_path`` (a file or folder, existing or not) in this
+        repository; raises if it would resolve outside the repository's root."""
         rel = clean_artifact_path(artifact_path)
         full = os.path.realpath(os.path.join(self.root, rel)) if rel else os.path.realpath(self.root)
         root = os.path.realpath(self.root)
@@ -28,20 +30,20 @@ class LocalArtifactRepository(ArtifactRepository):
     def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
         if not os.path.isfile(local_file):
             raise InvalidParameterError(f"Cannot log artifact {local_file!r}: no such file (use log_artifacts for a folder).")
-        dest_dir = self._resolve(artifact_path)
+        dest_dir = self.local_path(artifact_path)
         os.makedirs(dest_dir, exist_ok=True)
         shutil.copy2(local_file, os.path.join(dest_dir, os.path.basename(local_file)))
 
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
         if not os.path.isdir(local_dir):
             raise InvalidParameterError(f"Cannot log artifacts from {local_dir!r}: no such folder.")
-        dest_dir = self._resolve(artifact_path)
+        dest_dir = self.local_path(artifact_path)
         os.makedirs(dest_dir, exist_ok=True)
         shutil.copytree(local_dir, dest_dir, dirs_exist_ok=True)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         rel = clean_artifact_path(path)
-        full = self._resolve(rel)
+        full = self.local_path(rel)
         if not os.path.isdir(full):
             return []
         out = []
@@ -53,7 +55,7 @@ class LocalArtifactRepository(ArtifactRepository):
         return out
 
     def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
-        source = self._resolve(artifact_path)
+        source = self.local_path(artifact_path)
         if not os.path.exists(source):
             raise ResourceNotFoundError(f"No artifact {artifact_path!r} under {self.artifact_uri}.")
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="autotrack-download-")

@@ -297,7 +297,9 @@ class TrackingClient:
         return self.store.search_runs(list(experiment_ids), filter_string or "", run_view_type, max_results, order_by, page_token)
 
     # ------------------------------------------------------------------ artifacts
-    def _artifact_repo(self, run_id: str):
+    def artifact_repository(self, run_id: str):
+        """The :class:`~autotrack.artifacts.ArtifactRepository` of the run's artifact folder (its URI is
+        looked up once per run), for writers that put files there themselves."""
         from autotrack.artifacts import get_artifact_repository
 
         uri = self._state.artifact_uris.get(run_id)
@@ -309,7 +311,7 @@ class TrackingClient:
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
         """Copy a file (or a folder, recursively) into the run's artifacts under ``artifact_path``."""
         self._writable_params(run_id)
-        repo = self._artifact_repo(run_id)
+        repo = self.artifact_repository(run_id)
         if os.path.isdir(local_path):
             name = os.path.basename(os.path.normpath(local_path))
             repo.log_artifacts(local_path, posixpath.join(artifact_path, name) if artifact_path else name)
@@ -319,14 +321,14 @@ class TrackingClient:
     def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
         """Copy the contents of ``local_dir`` into the run's artifacts under ``artifact_path``."""
         self._writable_params(run_id)
-        self._artifact_repo(run_id).log_artifacts(local_dir, artifact_path)
+        self.artifact_repository(run_id).log_artifacts(local_dir, artifact_path)
 
     def list_artifacts(self, run_id: str, path: str | None = None):
-        return self._artifact_repo(run_id).list_artifacts(path)
+        return self.artifact_repository(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
         """Copy an artifact (file or folder) of the run to ``dst_path`` (a new temp folder by default); return its local path."""
-        return self._artifact_repo(run_id).download_artifacts(path, dst_path)
+        return self.artifact_repository(run_id).download_artifacts(path, dst_path)
 
     def _log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
         from autotrack.artifacts.base import clean_artifact_path

@@ -27,7 +27,7 @@ MAX_BACKLOG_BYTES = 256 * 2**20  # ... or once the arrays they hold reach this s
 
 def repository(client: Any, run_id: str) -> Any:
     """The artifact repository of ``run_id`` (resolved once per run by the client)."""
-    return client._artifact_repo(run_id)
+    return client.artifact_repository(run_id)
 
 
 def local_folder(repo: Any, artifact_path: str) -> str | None:
@@ -35,7 +35,7 @@ def local_folder(repo: Any, artifact_path: str) -> str | None:
     from autotrack.artifacts.local import LocalArtifactRepository
 
     if isinstance(repo, LocalArtifactRepository):
-        return repo._resolve(artifact_path)
+        return repo.local_path(artifact_path)
     return None
 
 

@@ -216,6 +216,19 @@ class TrackingClient:
         step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
         self._pipeline.add((METRIC, run_id, key, value, timestamp, step))
 
+    def log_late_metric(self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
+        """Queue one metric value for ``run_id`` even if the run has ended; its status and end time stay.
+
+        For records that belong to the run by construction but come after it ended (evaluations of
+        the run's model after training). Unlike :meth:`log_metric`, which refuses a finished run
+        (a user's late ``log_metric`` is a mistake worth an error), the run is not checked here:
+        the store writes records of finished runs and refuses deleted ones when the batch is written.
+        """
+        validation.validate_key("metric", key)
+        value = validation.validate_metric_value(key, value)
+        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp(key, timestamp)
+        self._pipeline.add((METRIC, run_id, key, value, timestamp, validation.validate_step(key, step)))
+
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         """Log a param (write-once: the same value again is fine, another value is an error)."""
         self.log_params(run_id, {key: value})

@@ -19,9 +19,9 @@ autotrack's sake. Only scalar numeric results are logged (``confusion_matrix`` i
 
 The model's run has usually ended by the time it is evaluated. The tracking client refuses logging to
 a finished run at call time (a user's late ``log_metric`` is a mistake worth an error); these records
-are different -- they belong to the run by construction -- so they are queued on the store's logging
-pipeline directly, which writes records of finished runs (the store refuses deleted runs only). The
-run's status and end time are left as they were, which resuming the run would not do.
+are different -- they belong to the run by construction -- so they are queued with
+``TrackingClient.log_late_metric``, which accepts finished runs (the store refuses deleted runs only).
+The run's status and end time are left as they were, which resuming the run would not do.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import itertools
 import numbers
 import sys
 import threading
-import time
 import weakref
 from types import ModuleType
 from typing import Any
@@ -201,14 +200,9 @@ def run_of(estimator: Any) -> tuple[str, str] | None:
 
 def log_late_metric(run_id: str, tracking_uri: str, key: str, value: float, step: int = 0) -> None:
     """Queue a metric of ``run_id`` even if the run has ended (see the module docstring)."""
-    from autotrack.tracking import validation
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.pipeline import METRIC
 
-    validation.validate_key("metric", key)
-    value = validation.validate_metric_value(key, value)
-    client = TrackingClient(tracking_uri)
-    client._pipeline.add((METRIC, run_id, key, value, int(time.time() * 1000), step))
+    TrackingClient(tracking_uri).log_late_metric(run_id, key, value, step)
 
 
 def caller_variable_name(value: Any, default: str) -> str:

@@ -140,3 +140,19 @@ def test_a_failing_logger_does_not_affect_the_result(iris, monkeypatch):
     assert len(scores) == 3 and all(0.8 < s <= 1.0 for s in scores)
     run = only_run()
     assert run.info.status == "FINISHED" and run.data.metrics == {}
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_functions_imported_before_autolog_create_no_stray_fold_runs(iris, n_jobs):
+    # The usual script order: `from sklearn.model_selection import cross_validate`, then autolog().
+    # The name the user holds is the unpatched function; its folds still must not each open a run.
+    autotrack.autolog(disable=True)
+    held = {name: getattr(ms, name) for name in ("cross_validate", "cross_val_predict", "learning_curve")}
+    autotrack.sklearn.autolog()
+    X, y = iris
+    held["cross_validate"](LogisticRegression(max_iter=300), X, y, cv=4, n_jobs=n_jobs)
+    held["cross_val_predict"](LogisticRegression(max_iter=300), X, y, cv=3, n_jobs=n_jobs)
+    held["learning_curve"](LogisticRegression(max_iter=300), X, y, cv=3, train_sizes=[0.5, 1.0], n_jobs=n_jobs)
+    assert all_runs() == []
+    ms.cross_validate(LogisticRegression(max_iter=300), X, y, cv=4)  # through the module: one run
+    assert len(all_runs()) == 1

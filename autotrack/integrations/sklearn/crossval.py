@@ -36,6 +36,10 @@ SCORED = ("cross_validate", "cross_val_score")
 UNSCORED = ("cross_val_predict",)
 #: functions whose internal fits must not create runs, and that log nothing themselves
 QUIET = ("learning_curve", "validation_curve", "permutation_test_score")
+#: the per-fold workers those functions call through the module's globals. A user who imported
+#: ``cross_validate`` by name before ``autolog()`` holds the unpatched function, which still calls
+#: these: patched quiet, its folds create no stray runs (the cross-validation then logs no run).
+FOLD_WORKERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score")
 
 
 def _argument(call: Call, index: int, name: str) -> Any:
@@ -123,7 +127,7 @@ def _patch(patcher: Patcher, model_selection: ModuleType) -> None:
     validation = sys.modules.get(VALIDATION_MODULE)
     if validation is None:
         return
-    for names, hook, creates_run in ((SCORED + UNSCORED, _on_cross_validation, True), (QUIET, _quiet, False)):
+    for names, hook, creates_run in ((SCORED + UNSCORED, _on_cross_validation, True), (QUIET + FOLD_WORKERS, _quiet, False)):
         for name in names:
             original = getattr(validation, name, None)
             if original is None:

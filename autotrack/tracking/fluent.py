@@ -122,7 +122,9 @@ def delete_experiment(experiment_id: str) -> None:
     _client().delete_experiment(experiment_id)
 
 
-def _resolve_experiment_id(client: TrackingClient) -> str:
+def current_experiment_id() -> str:
+    """The experiment new runs go to: ``set_experiment``'s, else ``AUTOTRACK_EXPERIMENT_ID``, else
+    ``AUTOTRACK_EXPERIMENT_NAME`` (created if needed), else the default experiment ``"0"``."""
     if _active_experiment_id is not None:
         return _active_experiment_id
     env_id = config.env("EXPERIMENT_ID")
@@ -177,8 +179,8 @@ def start_run(
             client.set_tags(run_id, extra)
             run.data.tags.update(extra)
     else:
-        exp_id = str(experiment_id) if experiment_id is not None else _resolve_experiment_id(client)
-        all_tags = _default_tags()
+        exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id()
+        all_tags = default_run_tags()
         all_tags.update({k: str(v) for k, v in (tags or {}).items()})
         if description is not None:
             all_tags["mlflow.note.content"] = description
@@ -197,8 +199,9 @@ def start_run(
 _process_tags: dict[str, str] | None = None
 
 
-def _default_tags() -> dict[str, str]:
-    """``mlflow.user``, ``mlflow.source.name`` and ``mlflow.source.type`` of this process.
+def default_run_tags() -> dict[str, str]:
+    """``mlflow.user``, ``mlflow.source.name`` and ``mlflow.source.type`` of this process (a new dict
+    the caller may change): the tags every new run gets.
 
     Computed once: the user lookup and ``getcwd`` cost ~0.1 and ~1 ms on some systems, on every run
     (every autologged ``fit``), and neither changes while the process runs the same script.
@@ -396,7 +399,7 @@ def search_runs(
         if search_all_experiments:
             ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
         else:
-            ids = [_resolve_experiment_id(client)]
+            ids = [current_experiment_id()]
     runs: list[Run] = []
     token = None
     while len(runs) < max_results:

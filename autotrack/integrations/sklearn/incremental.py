@@ -64,14 +64,14 @@ def _state(estimator: Any) -> _State:
 
 def _create_run(config: AutologConfig) -> str:
     from autotrack.core.session import RUN_TAG
-    from autotrack.integrations.sklearn.logging_parts import _client
     from autotrack.tracking import fluent
+    from autotrack.tracking.client import TrackingClient
 
-    client = _client()
-    tags = fluent._default_tags()
+    client = TrackingClient()
+    tags = fluent.default_run_tags()
     tags[RUN_TAG] = NAME
     tags.update(config.extra_tags or {})
-    run = client.create_run(fluent._resolve_experiment_id(client), tags=tags)
+    run = client.create_run(fluent.current_experiment_id(), tags=tags)
     return run.info.run_id
 
 
@@ -140,10 +140,10 @@ def _sample(X: Any) -> Any:
     """A private copy of the first rows of ``X`` (the caller may reuse its chunk buffer)."""
     import copy
 
-    from autotrack.integrations.sklearn.logging_parts import SIGNATURE_ROWS, _head
+    from autotrack.integrations.sklearn.logging_parts import SIGNATURE_ROWS, head_rows
 
     try:
-        return copy.deepcopy(_head(X, SIGNATURE_ROWS))
+        return copy.deepcopy(head_rows(X, SIGNATURE_ROWS))
     except Exception:  # noqa: BLE001 - no sample: the model is logged without a signature
         return None
 
@@ -167,12 +167,13 @@ def _end(run_id: str, status: str, *, log_model: bool = True) -> None:
         return
     ref, config, sample = entry
     from autotrack.integrations.sklearn import logging_parts
+    from autotrack.tracking.client import TrackingClient
 
-    client = logging_parts._client()
+    client = TrackingClient()
     estimator = ref()
     try:
         if log_model and estimator is not None and config.log_models:
-            logging_parts._guarded("logging the model of an incremental run", config,
+            logging_parts.guarded("logging the model of an incremental run", config,
                                    logging_parts.log_model_artifact, client, run_id, estimator, sample, config)
     finally:
         client.set_terminated(run_id, status)

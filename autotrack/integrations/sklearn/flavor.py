@@ -37,7 +37,9 @@ class _Predictor:
         return method(data)
 
 
-def _writer(sk_model: Any, serialization_format: str, pyfunc_predict_fn: str) -> FlavorWriter:
+def model_writer(sk_model: Any, serialization_format: str = "cloudpickle", pyfunc_predict_fn: str = "predict") -> FlavorWriter:
+    """The :class:`FlavorWriter` that stores ``sk_model`` (what :func:`save_model` and autologging use);
+    raises for a format or predict method not accepted, or an object that is no estimator."""
     if serialization_format not in SERIALIZATION_FORMATS:
         raise InvalidParameterError(
             f"serialization_format={serialization_format!r} is not supported; accepted: {', '.join(SERIALIZATION_FORMATS)}")
@@ -78,7 +80,7 @@ def save_model(sk_model: Any, path: str | os.PathLike, signature: ModelSignature
     Without ``signature``, one is inferred from ``input_example`` and the model's prediction on it.
     ``pyfunc_predict_fn`` is the method the generic loader's ``predict`` calls.
     """
-    return save_model_folder(path, _writer(sk_model, serialization_format, pyfunc_predict_fn),
+    return save_model_folder(path, model_writer(sk_model, serialization_format, pyfunc_predict_fn),
                              signature, input_example, overwrite)
 
 
@@ -86,7 +88,7 @@ def log_model(sk_model: Any, artifact_path: str, signature: ModelSignature | Non
               input_example: Any = None, *, serialization_format: str = "cloudpickle",
               pyfunc_predict_fn: str = "predict") -> ModelInfo:
     """Log a scikit-learn estimator to the active run (started if none); ``model_uri`` is ``runs:/<run_id>/<path>``."""
-    return log_model_folder(artifact_path, _writer(sk_model, serialization_format, pyfunc_predict_fn),
+    return log_model_folder(artifact_path, model_writer(sk_model, serialization_format, pyfunc_predict_fn),
                             signature, input_example)
 
 

@@ -1,6 +1,6 @@
 """The parts of one training run's logging: params, tags, training metrics, dataset, plots, model.
 
-Each part runs under its own guard (:func:`_guarded`): a failure is reported by the engine's safety
+Each part runs under its own guard (:func:`guarded`): a failure is reported by the engine's safety
 rules and the other parts still run. Params, tags and metrics go through the client's batching
 pipeline (no store round trip on the caller's thread); artifact files (dataset description, curves as
 JSON, PNG plots) are computed and written by one background thread, so a slow disk or a remote
@@ -26,19 +26,13 @@ SIGNATURE_ROWS = 5  # rows of X used to infer the signature (and as the input ex
 _log = logging.getLogger("autotrack.sklearn")
 
 
-def _guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any) -> Any:
+def guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, or None after reporting its exception as a failure of ``what``."""
     try:
         return fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - autotrack's own logging; the user's fit already returned
         safety.report(NAME, what, exc, silent=config.silent)
         return None
-
-
-def _client() -> Any:
-    from autotrack.tracking import fluent
-    from autotrack.tracking.client import TrackingClient
-
-    return TrackingClient(fluent.get_tracking_uri())
 
 
 def estimator_params(estimator: Any) -> dict[str, str]:
@@ -124,7 +118,8 @@ def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config
     artifacts.submit(job, _report_background(config), held)
 
 
-def _head(X: Any, rows: int) -> Any:
+def head_rows(X: Any, rows: int) -> Any:
+    """The first ``rows`` rows of ``X`` (DataFrame, sparse matrix, array or list), or None if it cannot be sliced."""
     if hasattr(X, "iloc"):
         return X.iloc[:rows]
     if hasattr(X, "tocsr"):
@@ -153,12 +148,12 @@ def log_model_artifact(client: Any, run_id: str, estimator: Any, X: Any, config:
 
     model = model_to_log(estimator)
     method = "predict" if hasattr(model, "predict") else "transform" if hasattr(model, "transform") else "predict"
-    sample = _head(X, SIGNATURE_ROWS) if X is not None else None
+    sample = head_rows(X, SIGNATURE_ROWS) if X is not None else None
     signature = None
     if sample is not None and config.log_model_signatures:
         signature = _infer_signature(model, method, sample)
     example = sample if config.log_input_examples else None
-    writer = flavor._writer(model, "cloudpickle", method)
+    writer = flavor.model_writer(model, "cloudpickle", method)
     repo = artifacts.repository(client, run_id)
     folder = artifacts.local_folder(repo, MODEL_PATH)
     if folder is not None:
@@ -195,20 +190,21 @@ def log_training(estimator: Any, X: Any, y: Any, run_id: str, config: AutologCon
     """Everything one training records (see :func:`autotrack.integrations.sklearn.autolog.log_estimator_fit`).
     Returns the :class:`~autotrack.integrations.sklearn.training_metrics.TrainingResult` (or None)."""
     from autotrack.integrations.sklearn import training_metrics
+    from autotrack.tracking.client import TrackingClient
 
-    client = _client()
+    client = TrackingClient()
     if log_params_and_dataset:
-        _guarded("logging params", config, log_params, client, run_id, estimator)
-    _guarded("logging tags", config, client.set_tags, run_id, estimator_tags(estimator))
-    result = _guarded("computing training metrics", config, training_metrics.compute,
+        guarded("logging params", config, log_params, client, run_id, estimator)
+    guarded("logging tags", config, client.set_tags, run_id, estimator_tags(estimator))
+    result = guarded("computing training metrics", config, training_metrics.compute,
                       estimator, X, y, sample_weight, config.pos_label)
     if result is not None and result.metrics:
-        _guarded("logging training metrics", config, log_metrics, client, run_id, result.metrics, step)
+        guarded("logging training metrics", config, log_metrics, client, run_id, result.metrics, step)
     if log_params_and_dataset and config.log_datasets and X is not None:
-        _guarded("logging the training dataset", config, log_dataset, client, run_id, X, y,
+        guarded("logging the training dataset", config, log_dataset, client, run_id, X, y,
                  dataset_name or "dataset", config)
     if log_plots and result is not None:
-        _guarded("logging training plots", config, log_curves, client, run_id, result, sample_weight, config)
+        guarded("logging training plots", config, log_curves, client, run_id, result, sample_weight, config)
     if log_model and config.log_models:
-        _guarded("logging the model", config, log_model_artifact, client, run_id, estimator, X, config)
+        guarded("logging the model", config, log_model_artifact, client, run_id, estimator, X, config)
     return result

@@ -35,17 +35,17 @@ def guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any
         return None
 
 
-def estimator_params(estimator: Any) -> dict[str, str]:
-    """``get_params(deep=True)`` as strings (nested ``step__param`` keys), cut to the store's limit."""
+def param_text(value: Any) -> str:
+    """A param value as the store keeps it: ``str(value)``, cut to the store's limit."""
     from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
 
-    out: dict[str, str] = {}
-    for key, value in estimator.get_params(deep=True).items():
-        text = str(value)
-        if len(text) > MAX_PARAM_VALUE_LENGTH:
-            text = text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
-        out[key] = text
-    return out
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
+
+
+def estimator_params(estimator: Any) -> dict[str, str]:
+    """``get_params(deep=True)`` as strings (nested ``step__param`` keys), cut to the store's limit."""
+    return {key: param_text(value) for key, value in estimator.get_params(deep=True).items()}
 
 
 def log_params(client: Any, run_id: str, estimator: Any) -> None:

@@ -115,18 +115,10 @@ def candidate_metrics(cv_results: dict[str, Any], index: int) -> dict[str, float
     return metrics
 
 
-def _text(value: Any) -> str:
-    """A param value as the store keeps it (cut to the store's limit)."""
-    from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
-
-    text = str(value)
-    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
-
-
 def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, str]:
     """The params of one candidate: the base estimator with the candidate's values set, read back with
     ``get_params(deep=True)`` (so a step replaced by the candidate brings its own nested params)."""
-    from autotrack.integrations.sklearn.logging_parts import estimator_params
+    from autotrack.integrations.sklearn.logging_parts import estimator_params, param_text
 
     try:
         from sklearn.base import clone
@@ -137,18 +129,19 @@ def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, str]:
             params = estimator_params(base)
         except Exception:  # noqa: BLE001
             params = {}
-        return {**params, **{k: _text(v) for k, v in candidate.items()}}
+        return {**params, **{k: param_text(v) for k, v in candidate.items()}}
 
 
 def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
     """Record the search's best params, ``best_cv_score``, ``cv_results.csv`` and child runs into
     ``run_id`` (the parent run, still running); return the child run ids, best first."""
+    from autotrack.integrations.sklearn.logging_parts import param_text
     from autotrack.tracking.client import TrackingClient
     from autotrack.tracking.entities import Metric
 
     client = TrackingClient()
     # Params are write-once: a second search inside one user run keeps the first search's best_*.
-    best = {f"best_{k}": _text(v) for k, v in (getattr(search, "best_params_", None) or {}).items()}
+    best = {f"best_{k}": param_text(v) for k, v in (getattr(search, "best_params_", None) or {}).items()}
     client.log_params(run_id, best, keep_existing=True)
     metrics = []
     best_score = getattr(search, "best_score_", None)

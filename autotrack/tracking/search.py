@@ -59,7 +59,6 @@ _ATTRIBUTE_ALIASES = {
     "lifecycle_stage": "lifecycle_stage",
 }
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
-STRING_ATTRIBUTES = frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"})
 # Attributes whose column may be empty, so IS NULL / IS NOT NULL mean something.
 NULLABLE_ATTRIBUTES = frozenset({"run_name", "user_id", "artifact_uri", "end_time"})
 

@@ -22,7 +22,6 @@ import numpy as np
 # Errors scikit-learn raises for data a metric does not apply to (skipped, not reported).
 DATA_ERRORS = (ValueError, TypeError, AttributeError, IndexError, ZeroDivisionError, NotImplementedError)
 
-CLASSIFIER_METRICS = ("accuracy_score", "precision_score", "recall_score", "f1_score", "log_loss", "roc_auc")
 REGRESSOR_METRICS = ("mean_squared_error", "root_mean_squared_error", "mean_absolute_error", "r2_score")
 
 

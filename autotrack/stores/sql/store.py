@@ -416,10 +416,6 @@ class SqlStore:
             self._run_info_row(conn, run_id)
             return self._load_runs(conn, [run_id])[0]
 
-    def get_run_info(self, run_id: str) -> RunInfo:
-        with self._read() as conn:
-            return self._info_from_row(self._run_info_row(conn, run_id))
-
     def update_run_info(self, run_id: str, status: str | None = None, end_time: int | None = None, run_name: str | None = None) -> RunInfo:
         if status is not None and status not in RunStatus.ALL:
             raise InvalidParameterError(f"Invalid run status {status!r}; accepted: {', '.join(RunStatus.ALL)}.")

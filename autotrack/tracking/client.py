@@ -212,7 +212,10 @@ class TrackingClient:
             validation.validate_key("metric", key)
         if value.__class__ is not float:
             value = validation.validate_metric_value(key, value)
-        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp(key, timestamp)
+        if timestamp is None:
+            timestamp = int(_time() * 1000)
+        elif timestamp.__class__ is not int:  # log_metrics/log_batch pass one int for many metrics
+            timestamp = validation.validate_timestamp(key, timestamp)
         step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
         self._pipeline.add((METRIC, run_id, key, value, timestamp, step))
 

@@ -50,10 +50,15 @@ class AutologConfig(Mapping):
                 object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_values":  # unpickling looks up attributes before __init__ has set _values
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
             raise AttributeError(f"autolog option {name!r} does not exist") from None
+
+    def __reduce__(self):
+        return (AutologConfig, (self._values,))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("AutologConfig is read-only; call autolog() again to change options")

@@ -206,3 +206,13 @@ def test_wrapper_is_transparent(fake_integration):
     assert est.fit.__name__ == "fit" and est.fit.__doc__ == fakeml.Estimator.fit.__doc__
     assert isinstance(fakeml.train, types.FunctionType) or callable(fakeml.train)
     assert fakeml.Estimator.fit.__wrapped__.__qualname__ == "Estimator.fit"
+
+
+def test_autolog_config_pickles_and_stays_read_only():
+    import pickle
+
+    config = AutologConfig({**COMMON_OPTIONS, "log_models": False})
+    copy = pickle.loads(pickle.dumps(config))
+    assert dict(copy) == dict(config) and copy.log_models is False and copy.silent is False
+    with pytest.raises(AttributeError, match="read-only"):
+        copy.log_models = True

@@ -119,12 +119,20 @@ class FlakyStore:
         return self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
 
 
-def test_failing_store_retries_then_writes(autotrack_env):
+def _running_run(params: dict | None = None):
+    """The store, and a RUNNING run in it (made through the fluent API, then reopened at the store),
+    for tests that drive a LoggingPipeline of their own."""
     store = get_store(autotrack.get_tracking_uri())
     with autotrack.start_run() as run:
-        pass
+        if params:
+            autotrack.log_params(params)
     autotrack.flush()
     store.update_run_info(run.info.run_id, status="RUNNING")
+    return store, run
+
+
+def test_failing_store_retries_then_writes(autotrack_env):
+    store, run = _running_run()
     flaky = FlakyStore(store, failures=2)
     pipeline = LoggingPipeline(flaky, retry_delays=(0.01, 0.01, 0.01))
     for i in range(100):
@@ -136,11 +144,7 @@ def test_failing_store_retries_then_writes(autotrack_env):
 
 def test_store_down_loop_keeps_running_one_warning_records_spooled_and_replayed(autotrack_env, monkeypatch):
     monkeypatch.setenv("AUTOTRACK_STRICT", "0")
-    store = get_store(autotrack.get_tracking_uri())
-    with autotrack.start_run() as run:
-        pass
-    autotrack.flush()
-    store.update_run_info(run.info.run_id, status="RUNNING")
+    store, run = _running_run()
     flaky = FlakyStore(store, failures=10_000)
     pipeline = LoggingPipeline(flaky, retry_delays=(0.01, 0.01), interval=0.01)
     with warnings.catch_warnings(record=True) as caught:
@@ -163,11 +167,7 @@ def test_store_down_loop_keeps_running_one_warning_records_spooled_and_replayed(
 
 
 def test_bad_record_does_not_lose_good_ones(autotrack_env):
-    store = get_store(autotrack.get_tracking_uri())
-    with autotrack.start_run() as run:
-        autotrack.log_param("p", "a")
-    autotrack.flush()
-    store.update_run_info(run.info.run_id, status="RUNNING")
+    store, run = _running_run({"p": "a"})
     pipeline = LoggingPipeline(store)
     pipeline.add_many([(METRIC, run.info.run_id, "m", 1.0, 1, 0), (PARAM, run.info.run_id, "p", "b", 0, 0), (PARAM, run.info.run_id, "q", "ok", 0, 0)])
     with pytest.warns(RuntimeWarning, match="rejected records.*param 'p'"):

@@ -160,7 +160,9 @@ def installed_venv(tmp_path_factory):
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     assert (Path(purelib) / "autotrack-autolog.pth").exists(), "the wheel did not install the .pth file"
-    Path(purelib, "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # every site-packages folder the test interpreter sees (its own, and any a path line of its adds)
+    borrowed = [sysconfig.get_paths()["purelib"]] + [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
+    Path(purelib, "zz_test_deps.pth").write_text("\n".join(dict.fromkeys(borrowed)) + "\n")
     return python
 
 

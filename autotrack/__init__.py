@@ -25,8 +25,8 @@ _LAZY_ATTRS: dict[str, str] = {
 }
 _LAZY_ATTRS.update({
     "TrackingClient": "autotrack.tracking.client",
-    "RunStatus": "autotrack.tracking.entities",
-    "ViewType": "autotrack.tracking.entities",
+    "RunStatus": "autotrack.entities",
+    "ViewType": "autotrack.entities",
     "AutotrackException": "autotrack.exceptions",
 })
 # submodules reachable as attributes: autotrack.sklearn, autotrack.models, ...

@@ -145,7 +145,7 @@ def _one_line(message: str) -> str:
 
 def _error_message(exc: BaseException, uri: str | None) -> str | None:
     """The one-line message for an error the user can act on; ``None`` for a bug (shown as a traceback)."""
-    from autotrack.exceptions import AutotrackException
+    from autotrack.entities.errors import AutotrackException
 
     if isinstance(exc, AutotrackException):
         return _one_line(exc.message)
@@ -197,7 +197,7 @@ def experiments() -> None:
 @_tracking_uri_option(envvar=None)
 def experiments_list(show_all: bool, as_json: bool) -> None:
     """List experiments: id, name, lifecycle stage and artifact location (active ones unless --all)."""
-    from autotrack.tracking.entities import ViewType
+    from autotrack.entities import ViewType
 
     found = _client().search_experiments(ViewType.ALL if show_all else ViewType.ACTIVE_ONLY)
     if as_json:
@@ -230,7 +230,7 @@ def runs() -> None:
 
 def _resolve_experiment(client, id_or_name: str):
     """The experiment with this id, else with this name; an error naming the value otherwise."""
-    from autotrack.exceptions import InvalidParameterError, ResourceNotFoundError
+    from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError
 
     if id_or_name.isdigit():
         try:
@@ -287,7 +287,7 @@ def runs_list(experiment_refs: tuple[str, ...], filter_string: str, order_by: tu
     The filter and sort keys use MLflow's search grammar: metrics.<key>, params.<key>, tags.<key>,
     attributes such as status, run_name, start_time.
     """
-    from autotrack.tracking.entities import ViewType
+    from autotrack.entities import ViewType
 
     client = _client()
     if experiment_refs:
@@ -343,7 +343,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
         _echo_json(_run_json(run, artifacts))
         return
     info, data = run.info, run.data
-    from autotrack.exceptions import AutotrackException
+    from autotrack.entities.errors import AutotrackException
 
     try:
         experiment = f"{info.experiment_id} ({client.get_experiment(info.experiment_id).name})"
@@ -389,7 +389,7 @@ def runs_compare(run_ids: tuple[str, ...], diff_only: bool, as_json: bool) -> No
     Rows whose values differ between the runs (a value missing from a run counts as different)
     start with '*'; '-' marks a value the run did not log.
     """
-    from autotrack.exceptions import InvalidParameterError
+    from autotrack.entities.errors import InvalidParameterError
 
     if len(run_ids) < 2:
         raise InvalidParameterError(f"runs compare needs at least two run ids; got {len(run_ids)}: {' '.join(run_ids)}.")

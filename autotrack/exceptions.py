@@ -1,54 +1,17 @@
-"""Errors raised by autotrack. Each carries an MLflow-compatible ``error_code`` for the REST layer."""
+"""Public name of autotrack's errors; they live in :mod:`autotrack.entities.errors`."""
 
-from __future__ import annotations
-
-INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
-RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
-RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
-INVALID_STATE = "INVALID_STATE"
-INTERNAL_ERROR = "INTERNAL_ERROR"
-BAD_REQUEST = "BAD_REQUEST"
-
-
-class AutotrackException(Exception):
-    """Base class of every error autotrack raises on purpose."""
-
-    error_code = INTERNAL_ERROR
-
-    def __init__(self, message: str, error_code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if error_code is not None:
-            self.error_code = error_code
-
-
-class InvalidParameterError(AutotrackException, ValueError):
-    """A field has a value autotrack does not accept; the message names field, value and what is accepted."""
-
-    error_code = INVALID_PARAMETER_VALUE
-
-
-class ResourceNotFoundError(AutotrackException, LookupError):
-    """An experiment, run or artifact does not exist."""
-
-    error_code = RESOURCE_DOES_NOT_EXIST
-
-
-class ResourceExistsError(AutotrackException):
-    """An experiment name (or another unique thing) is already taken."""
-
-    error_code = RESOURCE_ALREADY_EXISTS
-
-
-class InvalidStateError(AutotrackException):
-    """The operation does not fit the object's state, e.g. logging to a finished or deleted run."""
-
-    error_code = INVALID_STATE
-
-
-class StoreConnectionError(AutotrackException, ConnectionError):
-    """The tracking store could not be reached within the connect timeout."""
-
-
-class SchemaVersionError(AutotrackException):
-    """The database was made by a newer autotrack than this one."""
+from autotrack.entities.errors import (  # noqa: F401
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    INVALID_PARAMETER_VALUE,
+    INVALID_STATE,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    AutotrackException,
+    InvalidParameterError,
+    InvalidStateError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    SchemaVersionError,
+    StoreConnectionError,
+)

@@ -175,7 +175,7 @@ def at_log_sync(steps: int, keep: bool) -> dict:
 def at_search(data, repeat: int, keep: bool) -> dict:
     import autotrack
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.entities import Metric, Param
+    from autotrack.entities import Metric, Param
 
     with _workdir("autotrack-search", keep) as tmp:
         os.environ["AUTOTRACK_ARTIFACT_ROOT"] = os.path.join(tmp, "artifacts")

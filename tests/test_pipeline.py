@@ -69,7 +69,7 @@ def test_four_processes_into_one_sqlite_file(tmp_path):
 
 
 def test_run_creation_and_end_are_queued_in_order_and_retries_write_nothing_twice(autotrack_env):
-    from autotrack.tracking.entities import RunTag
+    from autotrack.entities import RunTag
     from autotrack.tracking.pipeline import CREATE, END
 
     store = get_store(autotrack.get_tracking_uri())

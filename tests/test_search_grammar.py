@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from autotrack.exceptions import InvalidParameterError
-from autotrack.tracking.search import (
+from autotrack.entities.search import (
     Comparison,
     OrderBy,
     decode_page_token,

@@ -18,7 +18,7 @@ from databases import create_database
 from autotrack.exceptions import InvalidParameterError
 from autotrack.stores.sql import models
 from autotrack.stores.sql.search import like_to_glob, run_search_select
-from autotrack.tracking.search import decode_page_token, encode_page_token
+from autotrack.entities.search import decode_page_token, encode_page_token
 
 ACTIVE, DELETED = ["active"], ["deleted"]
 

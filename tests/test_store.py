@@ -14,7 +14,7 @@ from autotrack.exceptions import (
     ResourceNotFoundError,
     SchemaVersionError,
 )
-from autotrack.tracking.entities import LifecycleStage, Metric, Param, RunStatus, RunTag, ViewType
+from autotrack.entities import LifecycleStage, Metric, Param, RunStatus, RunTag, ViewType
 
 
 def _run(store, experiment_id="0", **kw):

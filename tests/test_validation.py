@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autotrack.exceptions import InvalidParameterError
-from autotrack.tracking import validation as v
+from autotrack.entities import validation as v
 
 
 @pytest.mark.parametrize("key", ["loss", "train/loss", "a.b-c_d e:f", "x" * 250, "UPPER9"])

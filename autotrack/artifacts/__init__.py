@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 from autotrack.artifacts.base import ArtifactRepository, FileInfo
 
 __all__ = ["ArtifactRepository", "FileInfo", "get_artifact_repository", "download_artifacts", "SUPPORTED_SCHEMES"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 
 
 @dataclass(frozen=True)

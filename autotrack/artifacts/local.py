@@ -8,7 +8,7 @@ import tempfile
 from urllib.parse import urlparse
 
 from autotrack.artifacts.base import ArtifactRepository, FileInfo, clean_artifact_path
-from autotrack.exceptions import InvalidParameterError, ResourceNotFoundError
+from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError
 
 
 class LocalArtifactRepository(ArtifactRepository):

@@ -16,11 +16,14 @@ import contextvars
 import os
 import sys
 import threading
+
+from autotrack.entities import tags as tag_names
+
 TYPE_CHECKING = False  # typing costs ms at import; annotations are strings here anyway
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-RUN_TAG = "autotrack.autologging"
+RUN_TAG = tag_names.AUTOLOGGING
 
 
 class Session:

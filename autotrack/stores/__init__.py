@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 
 SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres")
 REST_SCHEMES = ("http", "https")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from autotrack.tracking.entities import Experiment, Metric, Param, Run, RunInfo, RunTag, ViewType
+from autotrack.entities import Experiment, Metric, Param, Run, RunInfo, RunTag, ViewType
 
 
 class PagedList(list):

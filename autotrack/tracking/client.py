@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from autotrack.exceptions import InvalidParameterError, InvalidStateError
+from autotrack.entities import tags as tag_names
+from autotrack.entities.errors import InvalidParameterError, InvalidStateError
 from autotrack.stores import get_store
-from autotrack.tracking import validation
-from autotrack.tracking.entities import Experiment, LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag, ViewType
-from autotrack.tracking.run_names import generate_run_name
+from autotrack.entities import validation
+from autotrack.entities import Experiment, LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag, ViewType
+from autotrack.entities.run_names import generate_run_name
 from autotrack.tracking.pipeline import CREATE, END, METRIC, PARAM, TAG, LoggingPipeline
 
 _valid_keys = validation._valid_keys
@@ -116,7 +117,7 @@ class TrackingClient:
         """
         experiment_id = str(experiment_id)
         tags = {k: str(v) for k, v in (tags or {}).items()}
-        user = tags.get("mlflow.user") or _user()
+        user = tags.get(tag_names.USER) or _user()
         start_time = start_time or int(_time() * 1000)
         if not getattr(self.store, "accepts_client_run_ids", False):
             run = self.store.create_run(
@@ -128,8 +129,8 @@ class TrackingClient:
             for key, value in tags.items():
                 validation.validate_key("tag", key)
                 validation.validate_tag_value(key, value)
-            run_name = run_name or tags.get("mlflow.runName") or generate_run_name()
-            tags["mlflow.runName"] = run_name
+            run_name = run_name or tags.get(tag_names.RUN_NAME) or generate_run_name()
+            tags[tag_names.RUN_NAME] = run_name
             run_id = uuid.uuid4().hex
             create = {"user_id": user, "start_time": start_time, "tags": [RunTag(k, v) for k, v in tags.items()], "run_name": run_name}
             self._pipeline.add((CREATE, run_id, experiment_id, create, 0, 0))

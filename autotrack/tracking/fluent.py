@@ -15,10 +15,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from autotrack.entities import tags as tag_names
 from autotrack import config
-from autotrack.exceptions import InvalidParameterError, ResourceNotFoundError, InvalidStateError
+from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError, InvalidStateError
 from autotrack.tracking.client import TrackingClient
-from autotrack.tracking.entities import Experiment, LifecycleStage, Run, RunStatus, ViewType
+from autotrack.entities import Experiment, LifecycleStage, Run, RunStatus, ViewType
 
 _tracking_uri: str | None = None
 _active_experiment_id: str | None = None
@@ -174,7 +175,7 @@ def start_run(
         client._mark_running(run)
         extra = {k: str(v) for k, v in (tags or {}).items()}
         if description is not None:
-            extra["mlflow.note.content"] = description
+            extra[tag_names.NOTE] = description
         if extra:
             client.set_tags(run_id, extra)
             run.data.tags.update(extra)
@@ -183,13 +184,13 @@ def start_run(
         all_tags = default_run_tags()
         all_tags.update({k: str(v) for k, v in (tags or {}).items()})
         if description is not None:
-            all_tags["mlflow.note.content"] = description
+            all_tags[tag_names.NOTE] = description
         if parent:
-            all_tags["mlflow.parentRunId"] = parent
-            all_tags["autotrack.parentRunId"] = parent
+            all_tags[tag_names.PARENT_RUN_ID] = parent
+            all_tags[tag_names.AUTOTRACK_PARENT_RUN_ID] = parent
         if run_name:
-            all_tags["mlflow.runName"] = run_name
-        run = client.create_run(exp_id, tags=all_tags, run_name=run_name or all_tags.get("mlflow.runName"))
+            all_tags[tag_names.RUN_NAME] = run_name
+        run = client.create_run(exp_id, tags=all_tags, run_name=run_name or all_tags.get(tag_names.RUN_NAME))
     active = ActiveRun(run, client)
     _run_stack.set(stack + (active,))
     _last_active_run_id, _last_active_run_uri = run.info.run_id, client.tracking_uri
@@ -211,7 +212,7 @@ def default_run_tags() -> dict[str, str]:
         from autotrack.tracking.client import _user
 
         source = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c", "-m") else "<interactive>"
-        _process_tags = {"mlflow.user": _user(), "mlflow.source.name": source, "mlflow.source.type": "LOCAL"}
+        _process_tags = {tag_names.USER: _user(), tag_names.SOURCE_NAME: source, tag_names.SOURCE_TYPE: "LOCAL"}
     return dict(_process_tags)
 
 

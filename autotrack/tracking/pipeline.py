@@ -22,8 +22,8 @@ import weakref
 from typing import Any
 
 from autotrack import config
-from autotrack.exceptions import AutotrackException
-from autotrack.tracking.entities import Metric, Param, RunTag
+from autotrack.entities.errors import AutotrackException
+from autotrack.entities import Metric, Param, RunTag
 
 _logger = logging.getLogger("autotrack")
 

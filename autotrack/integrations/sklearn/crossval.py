@@ -79,7 +79,7 @@ def log_cross_validation(function: str, estimator: Any, result: Any, run_id: str
     """Log the params, tags and (for scored functions) fold metrics of one cross-validation."""
     from autotrack.integrations.sklearn.logging_parts import estimator_tags, log_params
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.entities import Metric, RunTag
+    from autotrack.entities import Metric, RunTag
 
     client = TrackingClient()
     log_params(client, run_id, estimator)

@@ -15,11 +15,12 @@ import logging
 import time
 from typing import Any
 
+from autotrack.entities import tags as tag_names
 from autotrack.core import safety
 from autotrack.core.integration import AutologConfig
 
 NAME = "sklearn"
-DATASETS_TAG = "mlflow.datasets"
+DATASETS_TAG = tag_names.DATASETS
 MODEL_PATH = "model"
 SIGNATURE_ROWS = 5  # rows of X used to infer the signature (and as the input example)
 
@@ -37,7 +38,7 @@ def guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any
 
 def param_text(value: Any) -> str:
     """A param value as the store keeps it: ``str(value)``, cut to the store's limit."""
-    from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
+    from autotrack.entities.validation import MAX_PARAM_VALUE_LENGTH
 
     text = str(value)
     return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."

@@ -29,11 +29,13 @@ import math
 import sys
 from typing import Any
 
+from autotrack.entities import tags as tag_names
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from autotrack.core import AutologConfig, Patcher
 
-PARENT_TAGS = ("mlflow.parentRunId", "autotrack.parentRunId")
+PARENT_TAGS = (tag_names.PARENT_RUN_ID, tag_names.AUTOTRACK_PARENT_RUN_ID)
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 #: tag of a child run: its row in ``cv_results_`` (and in ``cv_results.csv``)
 CANDIDATE_TAG = "autotrack.cv_results_index"
@@ -137,7 +139,7 @@ def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
     ``run_id`` (the parent run, still running); return the child run ids, best first."""
     from autotrack.integrations.sklearn.logging_parts import param_text
     from autotrack.tracking.client import TrackingClient
-    from autotrack.tracking.entities import Metric
+    from autotrack.entities import Metric
 
     client = TrackingClient()
     # Params are write-once: a second search inside one user run keeps the first search's best_*.
@@ -158,7 +160,7 @@ def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
 def log_child_runs(client: Any, search: Any, parent_run_id: str, indices: list[int], config: AutologConfig) -> list[str]:
     """One FINISHED child run of ``parent_run_id`` per candidate index, with its params and scores."""
     from autotrack.core.session import RUN_TAG
-    from autotrack.tracking.entities import Metric, Param
+    from autotrack.entities import Metric, Param
 
     from autotrack.integrations.sklearn.logging_parts import estimator_tags
 
@@ -168,7 +170,7 @@ def log_child_runs(client: Any, search: Any, parent_run_id: str, indices: list[i
     tags[RUN_TAG] = "sklearn"
     tags.update(estimator_tags(base))
     tags.update(config.get("extra_tags") or {})
-    for key in ("mlflow.source.name", "mlflow.source.type", "mlflow.user"):
+    for key in (tag_names.SOURCE_NAME, tag_names.SOURCE_TYPE, tag_names.USER):
         if key in parent.data.tags:
             tags[key] = parent.data.tags[key]
     cv_results = search.cv_results_

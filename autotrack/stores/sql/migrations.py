@@ -16,7 +16,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from autotrack.exceptions import SchemaVersionError
+from autotrack.entities.errors import SchemaVersionError
 from autotrack.stores.sql import models
 
 

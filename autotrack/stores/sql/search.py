@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 from autotrack.stores.sql.models import latest_metrics, params, runs, tags
-from autotrack.tracking.search import ATTRIBUTE, METRIC, PARAM, Comparison, OrderBy, parse_filter, parse_order_by
+from autotrack.entities.search import ATTRIBUTE, METRIC, PARAM, Comparison, OrderBy, parse_filter, parse_order_by
 
 MAX_RESULTS_THRESHOLD = 100_000  # the store's upper bound on one page (MLflow: 50,000)
 

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from autotrack.entities import tags as tag_names
 from autotrack import config
-from autotrack.exceptions import (
+from autotrack.entities.errors import (
     InvalidParameterError,
     InvalidStateError,
     ResourceExistsError,
@@ -24,9 +25,9 @@ from autotrack.exceptions import (
 from autotrack.stores.base import PagedList
 from autotrack.stores.sql import migrations
 from autotrack.stores.sql import models as m
-from autotrack.tracking import validation
-from autotrack.tracking.run_names import generate_run_name
-from autotrack.tracking.entities import (
+from autotrack.entities import validation
+from autotrack.entities.run_names import generate_run_name
+from autotrack.entities import (
     Experiment,
     LifecycleStage,
     Metric,
@@ -286,7 +287,7 @@ class SqlStore:
             return self._experiment_from_row(row, self._experiment_tags(conn, [row.experiment_id])[row.experiment_id])
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None, filter_string: str | None = None, order_by: Sequence[str] | None = None, page_token: str | None = None) -> PagedList:
-        from autotrack.tracking.search import decode_page_token, encode_page_token
+        from autotrack.entities.search import decode_page_token, encode_page_token
 
         e = m.experiments
         query = sa.select(e).where(e.c.lifecycle_stage.in_(ViewType.stages(view_type))).order_by(e.c.experiment_id)
@@ -352,8 +353,8 @@ class SqlStore:
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot create a run in experiment {experiment_id!r}: it is deleted (restore it first).")
         tag_map = {t.key: validation.validate_tag_value(validation.validate_key("tag", t.key), t.value) for t in tags}
-        run_name = run_name or tag_map.get("mlflow.runName") or generate_run_name()
-        tag_map["mlflow.runName"] = run_name
+        run_name = run_name or tag_map.get(tag_names.RUN_NAME) or generate_run_name()
+        tag_map[tag_names.RUN_NAME] = run_name
         run_id = validation.validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
         artifact_uri = experiment.artifact_location.rstrip("/") + f"/{run_id}/artifacts"
         try:
@@ -435,8 +436,8 @@ class SqlStore:
             if values:
                 conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(**values))
             if run_name is not None:
-                conn.execute(sa.delete(m.tags).where(m.tags.c.run_uuid == run_id, m.tags.c.key == "mlflow.runName"))
-                conn.execute(sa.insert(m.tags).values(run_uuid=run_id, key="mlflow.runName", value=run_name))
+                conn.execute(sa.delete(m.tags).where(m.tags.c.run_uuid == run_id, m.tags.c.key == tag_names.RUN_NAME))
+                conn.execute(sa.insert(m.tags).values(run_uuid=run_id, key=tag_names.RUN_NAME, value=run_name))
             return self._info_from_row(self._run_info_row(conn, run_id))
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
@@ -495,8 +496,8 @@ class SqlStore:
         t = m.tags
         conn.execute(sa.delete(t).where(t.c.run_uuid == run_id, t.c.key.in_(list(latest))))
         conn.execute(sa.insert(t), [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()])
-        if "mlflow.runName" in latest:
-            conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(name=latest["mlflow.runName"]))
+        if tag_names.RUN_NAME in latest:
+            conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(name=latest[tag_names.RUN_NAME]))
 
     def _insert_metrics(self, conn, run_id: str, metrics: Sequence[Metric]) -> None:
         rows = []
@@ -548,7 +549,7 @@ class SqlStore:
 
     def search_runs(self, experiment_ids: Sequence[str], filter_string: str = "", run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000, order_by: Sequence[str] | None = None, page_token: str | None = None) -> PagedList:
         from autotrack.stores.sql.search import run_search_select
-        from autotrack.tracking.search import decode_page_token, encode_page_token
+        from autotrack.entities.search import decode_page_token, encode_page_token
 
         if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= 100_000:
             raise InvalidParameterError(f"Invalid max_results {max_results!r}: expected an integer from 1 to 100000.")

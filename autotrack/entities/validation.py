@@ -6,7 +6,7 @@ import math
 import numbers
 import re
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000

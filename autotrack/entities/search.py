@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
-from autotrack.exceptions import InvalidParameterError
+from autotrack.entities.errors import InvalidParameterError
 
 METRIC = "metric"
 PARAM = "param"

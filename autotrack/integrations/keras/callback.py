@@ -27,6 +27,14 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def scalar(value: Any) -> float:
+    """A backend variable or tensor as a Python float (``Variable.numpy()`` where it has one: numpy's
+    ``__array__`` path for variables is deprecated)."""
+    if isinstance(value, keras.Variable):
+        return float(value.numpy())
+    return float(keras.ops.convert_to_numpy(value))
+
+
 class AutotrackCallback(keras.callbacks.Callback):
     """Epoch metrics at step = epoch, the learning rate when it changes, checkpoints.
 
@@ -70,7 +78,7 @@ class AutotrackCallback(keras.callbacks.Callback):
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is None or not hasattr(optimizer, "learning_rate"):
             return
-        value = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        value = scalar(optimizer.learning_rate)
         if value != self._last_lr:
             self._last_lr = value
             self._sink({LEARNING_RATE: value}, epoch, timestamp)
@@ -91,7 +99,7 @@ class BatchLoggingCallback(AutotrackCallback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         # One read of the step counter before the first batch; from there steps are counted.
-        self._epoch_base = self._last = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self._epoch_base = self._last = int(scalar(self.model.optimizer.iterations))
         self._per_call = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:

@@ -59,9 +59,9 @@ class CheckpointSaver:
     def on_batch_end(self, model: Any, epoch: int, batch: int, logs: dict) -> None:
         self._batches += 1
         if self._batches % int(self.save_freq) == 0:
-            import keras
+            from autotrack.integrations.keras.callback import scalar
 
-            step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))  # saving syncs anyway
+            step = int(scalar(model.optimizer.iterations))  # saving the model synchronises anyway
             self._maybe_save(model, epoch, step, logs)
 
     def _improved(self, logs: dict) -> bool:

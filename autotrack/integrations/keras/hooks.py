@@ -245,7 +245,9 @@ def _on_evaluate(call: Any, signature: inspect.Signature):
 
     logs = keeper.logs
     if not captured or logs is None:
-        logs = {k: float(keras.ops.convert_to_numpy(v)) for k, v in call.instance.get_metrics_result().items()}
+        from autotrack.integrations.keras.callback import scalar
+
+        logs = {k: scalar(v) for k, v in call.instance.get_metrics_result().items()}
     from autotrack.tracking.client import TrackingClient
 
     client = TrackingClient()

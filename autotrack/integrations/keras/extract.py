@@ -327,3 +327,22 @@ def predict_eager(model: Any, data: Any) -> Any:
     """``model(data)`` in inference mode, as numpy: for small inputs this skips tracing the
     ``predict`` function, which costs far more than the call itself."""
     return outputs_as_numpy(model, model(as_model_input(data), training=False))
+
+
+def symbolic_output_schema(model: Any) -> Any:
+    """The output schema of a functional or Sequential model from its symbolic outputs (no call),
+    or None for a subclassed model or outputs with unknown inner dimensions."""
+    from autotrack.types import Schema, TensorSpec
+
+    try:
+        outputs = list(model.outputs or ())
+    except Exception:  # noqa: BLE001 - subclassed models have no symbolic outputs
+        return None
+    if not outputs or any(d is None for t in outputs for d in tuple(t.shape)[1:]):
+        return None
+    names = getattr(model, "output_names", None)
+    if len(outputs) == 1:
+        names = [None]
+    elif not names or len(names) != len(outputs):
+        names = [f"output_{i}" for i in range(len(outputs))]
+    return Schema([TensorSpec(str(t.dtype), (-1, *tuple(t.shape)[1:]), name) for t, name in zip(outputs, names)])

@@ -206,8 +206,11 @@ def log_trained_model(client: Any, run_id: str, model: Any, features: Any, confi
     example = extract.input_example(model, features) if features is not None else None
     signature = None
     if example is not None and config.log_model_signatures:
-        outputs = extract.predict_eager(model, example)
-        signature = ModelSignature(infer_schema(example, "input_example"), infer_schema(outputs, "model output"))
+        # a functional / Sequential model states its outputs; only a subclassed one is called
+        outputs = extract.symbolic_output_schema(model)
+        if outputs is None:
+            outputs = infer_schema(extract.predict_eager(model, example), "model output")
+        signature = ModelSignature(infer_schema(example, "input_example"), outputs)
     with tempfile.TemporaryDirectory(prefix="autotrack-keras-model-") as tmp:
         local = Path(tmp) / MODEL_PATH
         save_model_folder(local, flavor.model_writer(model), signature,

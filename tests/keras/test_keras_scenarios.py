@@ -206,6 +206,7 @@ def test_unbuilt_model_gets_its_size_and_summary_after_fit(data, client):
     X, y, _, _ = data
     autotrack.keras.autolog(log_models=False)
     make_model(built=False).fit(X, y, epochs=1, verbose=0)
+    autotrack.flush()  # the summary is written in the background
     run = only_run(client)
     assert run.data.params["total_params"] == "90"
     assert "model_summary.txt" in [f.path for f in client.list_artifacts(run.info.run_id)]

@@ -142,7 +142,7 @@ def _before_fit(call: Any, client: Any, arguments: dict, peeked: Any, classes: d
     client.log_params(run_id, params, keep_existing=True)
     summary_logged = False
     if config.log_model_summary and model.built:
-        client.log_text(run_id, extract.model_summary(model), SUMMARY_FILE)
+        _log_summary(client, run_id, model)
         summary_logged = True
 
     sink = _metric_sink(client, run_id)
@@ -180,11 +180,30 @@ def _after_fit(call: Any, client: Any, arguments: dict, peeked: Any, state: dict
         for key, value in extract.early_stopping_metrics(state["early_stopping"]).items():
             client.log_metric(run_id, key, value, step=0)
     if config.log_model_summary and not state["summary_logged"]:
-        client.log_text(run_id, extract.model_summary(model), SUMMARY_FILE)
+        _log_summary(client, run_id, model)
     _trained_in[model] = run_id
     if config.log_models:
         features = extract.first_batch_features(arguments.get("x"), peeked)
         log_trained_model(client, run_id, model, features, config)
+
+
+def _log_summary(client: Any, run_id: str, model: Any) -> None:
+    """``model_summary.txt``, written on the upload thread: the text only reads the layer structure of
+    a built model, and Keras's summary (rich tables) costs milliseconds the training thread need not pay."""
+    import os
+
+    from autotrack.integrations.keras import uploads
+
+    repository = client.artifact_repository(run_id)
+    staging = tempfile.mkdtemp(prefix="autotrack-keras-summary-")
+
+    def job() -> None:
+        path = os.path.join(staging, SUMMARY_FILE)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(extract.model_summary(model))
+        repository.log_artifact(path)
+
+    uploads.submit(job, cleanup=staging)
 
 
 def _log_history(sink: Any, history: Any) -> None:

@@ -1,4 +1,5 @@
-"""Checkpoint files go to the run's artifacts off the training thread, in the order they were taken.
+"""Checkpoint files (and the model summary) go to the run's artifacts off the training thread, in
+the order they were submitted.
 
 One worker thread, started on the first upload. ``autotrack.flush()`` waits for it (a flush hook),
 and so does the end of the process (bounded by ``AUTOTRACK_EXIT_FLUSH_TIMEOUT``, 30 s by default).
@@ -30,7 +31,7 @@ def _run() -> None:
         except Exception as exc:  # noqa: BLE001 - reported, never raised into anyone's thread
             from autotrack.core.safety import report
 
-            report("keras", "uploading a checkpoint", exc, allow_raise=False)
+            report("keras", "writing an artifact in the background", exc, allow_raise=False)
         finally:
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)

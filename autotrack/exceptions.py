@@ -8,6 +8,7 @@ from autotrack.entities.errors import (  # noqa: F401
     RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,
     AutotrackException,
+    ForeignSchemaError,
     InvalidParameterError,
     InvalidStateError,
     ResourceExistsError,

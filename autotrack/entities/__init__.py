@@ -13,7 +13,10 @@ on first use, so that importing ``autotrack.entities.tags`` stays as cheap as th
 
 from __future__ import annotations
 
-_OBJECTS = ("RunStatus", "LifecycleStage", "ViewType", "Metric", "Param", "RunTag", "Experiment", "RunInfo", "RunData", "Run")
+_OBJECTS = (
+    "RunStatus", "LifecycleStage", "ViewType", "Metric", "Param", "RunTag", "Experiment", "RunInfo", "RunData", "Run",
+    "Dataset", "InputTag", "DatasetInput", "RunInputs",
+)
 __all__ = list(_OBJECTS)
 
 

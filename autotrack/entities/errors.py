@@ -52,3 +52,7 @@ class StoreConnectionError(AutotrackException, ConnectionError):
 
 class SchemaVersionError(AutotrackException):
     """The database was made by a newer autotrack than this one."""
+
+
+class ForeignSchemaError(SchemaVersionError):
+    """The database holds another program's schema (MLflow's); autotrack does not write into it."""

@@ -110,10 +110,43 @@ class RunData:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset as MLflow records it: ``name`` and ``digest`` identify it within an experiment;
+    ``source`` (JSON text) says where it came from, ``schema`` and ``profile`` (JSON text) what it holds."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A dataset a run used, with tags such as ``mlflow.data.context=training``."""
+
+    dataset: Dataset
+    tags: tuple[InputTag, ...] = ()
+
+
+@dataclass
+class RunInputs:
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+
 @dataclass
 class Run:
     info: RunInfo
     data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
 
     def to_dictionary(self) -> dict[str, Any]:
         return {

@@ -6,13 +6,14 @@ import importlib.util
 import threading
 
 from autotrack.entities.errors import InvalidParameterError
+from autotrack.stores.base import TrackingStore
 
 SQL_SCHEMES = ("sqlite", "mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres")
 REST_SCHEMES = ("http", "https")
 # http(s):// (an autotrack or MLflow server) is offered once the REST store module exists.
 SUPPORTED_SCHEMES = SQL_SCHEMES + (REST_SCHEMES if importlib.util.find_spec("autotrack.stores.rest") else ())
 
-_stores: dict[str, object] = {}
+_stores: dict[str, TrackingStore] = {}
 _lock = threading.Lock()
 
 
@@ -24,8 +25,8 @@ def scheme_of(uri: str) -> str:
     return uri.split(":", 1)[0].lower()
 
 
-def get_store(uri: str):
-    """Return the store for ``uri``; unsupported schemes raise an error listing the supported ones."""
+def get_store(uri: str) -> TrackingStore:
+    """Return the store for ``uri`` (one per URI, shared); unsupported schemes raise an error listing the supported ones."""
     store = _stores.get(uri)
     if store is not None:
         return store
@@ -54,7 +55,5 @@ def get_store(uri: str):
 def _reset_for_tests() -> None:
     with _lock:
         for store in _stores.values():
-            close = getattr(store, "close", None)
-            if close:
-                close()
+            store.close()
         _stores.clear()

@@ -8,12 +8,12 @@ import os
 import posixpath
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from autotrack.entities import tags as tag_names
+from autotrack.entities.clock import now_ms
 from autotrack.entities.errors import InvalidParameterError, InvalidStateError
 from autotrack.stores import get_store
 from autotrack.entities import validation
@@ -22,7 +22,6 @@ from autotrack.entities.run_names import generate_run_name
 from autotrack.tracking.pipeline import CREATE, END, METRIC, PARAM, TAG, LoggingPipeline
 
 _valid_keys = validation._valid_keys
-_time = time.time
 _logger = logging.getLogger("autotrack")
 
 
@@ -111,33 +110,48 @@ class TrackingClient:
     def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict[str, Any] | None = None, run_name: str | None = None) -> Run:
         """Create a RUNNING run in ``experiment_id`` and return it.
 
-        Where the store accepts run ids chosen by the client (the SQL store does), the creation is
-        queued in the logging pipeline ahead of the run's records, so starting a run costs the caller
-        microseconds; reads flush first, as for every record.
+        The run id is chosen here (every store accepts a client-chosen id, see
+        :meth:`TrackingStore.create_run`), so the creation is queued in the logging pipeline ahead of
+        the run's records and starting a run costs the caller microseconds; reads flush first, as for
+        every record.
         """
         experiment_id = str(experiment_id)
         tags = {k: str(v) for k, v in (tags or {}).items()}
         user = tags.get(tag_names.USER) or _user()
-        start_time = start_time or int(_time() * 1000)
-        if not getattr(self.store, "accepts_client_run_ids", False):
-            run = self.store.create_run(
-                experiment_id=experiment_id, user_id=user, start_time=start_time,
-                tags=[RunTag(k, v) for k, v in tags.items()], run_name=run_name,
+        start_time = start_time or now_ms()
+        location = self._experiment_location(experiment_id)
+        for key, value in tags.items():
+            validation.validate_key("tag", key)
+            validation.validate_tag_value(key, value)
+        run_name = run_name or tags.get(tag_names.RUN_NAME) or generate_run_name()
+        tags[tag_names.RUN_NAME] = run_name
+        run_id = uuid.uuid4().hex
+        create = {"user_id": user, "start_time": start_time, "tags": [RunTag(k, v) for k, v in tags.items()], "run_name": run_name}
+        self._pipeline.add((CREATE, run_id, experiment_id, create, 0, 0))
+        info = RunInfo(run_id, experiment_id, run_name, user, RunStatus.RUNNING, start_time, None, f"{location.rstrip('/')}/{run_id}/artifacts")
+        run = Run(info, RunData(tags=tags))
+        self._state.writable[run_id] = {}
+        self._state.artifact_uris[run_id] = info.artifact_uri
+        return run
+
+    def resume_run(self, run_id: str, run_name: str | None = None, experiment_id: str | None = None) -> Run:
+        """Set a finished (or running) run back to RUNNING so that it can be logged to again; return it.
+
+        A deleted run cannot be resumed; with ``experiment_id``, the run must belong to that experiment.
+        """
+        validation.validate_run_id(run_id)
+        self.flush()  # its queued end must be written before it is resumed
+        run = self.store.get_run(run_id)
+        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidStateError(f"Cannot resume run {run_id}: it is deleted.")
+        if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+            raise InvalidParameterError(
+                f"Run {run_id} belongs to experiment {run.info.experiment_id}, not to experiment_id={experiment_id!r}."
             )
-        else:
-            location = self._experiment_location(experiment_id)
-            for key, value in tags.items():
-                validation.validate_key("tag", key)
-                validation.validate_tag_value(key, value)
-            run_name = run_name or tags.get(tag_names.RUN_NAME) or generate_run_name()
-            tags[tag_names.RUN_NAME] = run_name
-            run_id = uuid.uuid4().hex
-            create = {"user_id": user, "start_time": start_time, "tags": [RunTag(k, v) for k, v in tags.items()], "run_name": run_name}
-            self._pipeline.add((CREATE, run_id, experiment_id, create, 0, 0))
-            info = RunInfo(run_id, experiment_id, run_name, user, RunStatus.RUNNING, start_time, None, f"{location.rstrip('/')}/{run_id}/artifacts")
-            run = Run(info, RunData(tags=tags))
-        self._state.writable[run.info.run_id] = {}
-        self._state.artifact_uris[run.info.run_id] = run.info.artifact_uri
+        self.store.update_run_info(run_id, status=RunStatus.RUNNING, run_name=run_name)
+        run = self.store.get_run(run_id)
+        self._state.writable[run_id] = dict(run.data.params)
+        self._state.artifact_uris[run_id] = run.info.artifact_uri
         return run
 
     def _experiment_location(self, experiment_id: str) -> str:
@@ -157,7 +171,7 @@ class TrackingClient:
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         self.flush()
-        end_time = int(_time() * 1000) if status and RunStatus.is_terminated(status) else None
+        end_time = now_ms() if status and RunStatus.is_terminated(status) else None
         self.store.update_run_info(run_id, status=status, end_time=end_time, run_name=name)
         if status is not None:
             self._forget(run_id)
@@ -166,7 +180,7 @@ class TrackingClient:
         """End a run with ``status``. The end is queued after the run's records, so it is written after them."""
         if status not in RunStatus.TERMINATED:
             raise InvalidParameterError(f"Invalid status {status!r} for ending a run; accepted: {', '.join(RunStatus.TERMINATED)}.")
-        self._pipeline.add((END, run_id, status, None, end_time or int(_time() * 1000), 0))
+        self._pipeline.add((END, run_id, status, None, end_time or now_ms(), 0))
         self._forget(run_id)
 
     def delete_run(self, run_id: str) -> None:
@@ -179,11 +193,6 @@ class TrackingClient:
 
     def _forget(self, run_id: str) -> None:
         self._state.writable.pop(run_id, None)
-
-    def _mark_running(self, run: Run) -> None:
-        """Record that ``run`` is writable (used when a finished run is resumed)."""
-        self._state.writable[run.info.run_id] = dict(run.data.params)
-        self._state.artifact_uris[run.info.run_id] = run.info.artifact_uri
 
     def _writable_params(self, run_id: str) -> dict[str, str]:
         """The params of a run that may be logged to; raise if it is unknown, finished or deleted."""
@@ -214,7 +223,7 @@ class TrackingClient:
         if value.__class__ is not float:
             value = validation.validate_metric_value(key, value)
         if timestamp is None:
-            timestamp = int(_time() * 1000)
+            timestamp = now_ms()
         elif timestamp.__class__ is not int:  # log_metrics/log_batch pass one int for many metrics
             timestamp = validation.validate_timestamp(key, timestamp)
         step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
@@ -230,7 +239,7 @@ class TrackingClient:
         """
         validation.validate_key("metric", key)
         value = validation.validate_metric_value(key, value)
-        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp(key, timestamp)
+        timestamp = now_ms() if timestamp is None else validation.validate_timestamp(key, timestamp)
         self._pipeline.add((METRIC, run_id, key, value, timestamp, validation.validate_step(key, step)))
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:

@@ -11,11 +11,11 @@ import atexit
 import contextvars
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from autotrack.entities import tags as tag_names
+from autotrack.entities.clock import now_ms
 from autotrack import config
 from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError, InvalidStateError
 from autotrack.tracking.client import TrackingClient
@@ -34,7 +34,7 @@ class ActiveRun(Run):
     """The run returned by ``start_run``; a context manager that ends the run on exit."""
 
     def __init__(self, run: Run, client: TrackingClient):
-        super().__init__(run.info, run.data)
+        super().__init__(run.info, run.data, run.inputs)
         self._client = client
 
     def __enter__(self) -> "ActiveRun":
@@ -162,17 +162,7 @@ def start_run(
     client = _client()
     parent = parent_run_id or (stack[-1].info.run_id if stack and nested else None)
     if run_id is not None:
-        client.flush()  # its queued end must be written before it is resumed
-        run = client.store.get_run(run_id)
-        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise InvalidStateError(f"Cannot resume run {run_id}: it is deleted.")
-        if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
-            raise InvalidParameterError(
-                f"Run {run_id} belongs to experiment {run.info.experiment_id}, not to experiment_id={experiment_id!r}."
-            )
-        client.store.update_run_info(run_id, status=RunStatus.RUNNING, run_name=run_name)
-        run = client.store.get_run(run_id)
-        client._mark_running(run)
+        run = client.resume_run(run_id, run_name=run_name, experiment_id=experiment_id)
         extra = {k: str(v) for k, v in (tags or {}).items()}
         if description is not None:
             extra[tag_names.NOTE] = description
@@ -308,7 +298,7 @@ def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: i
         client, run_id = run._client, run.info.run_id
     else:
         client = _client()
-    timestamp = int(time.time() * 1000) if timestamp is None else timestamp
+    timestamp = now_ms() if timestamp is None else timestamp
     for key, value in metrics.items():
         client.log_metric(run_id, key, value, timestamp, step)
 

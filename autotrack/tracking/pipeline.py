@@ -24,6 +24,7 @@ from typing import Any
 from autotrack import config
 from autotrack.entities.errors import AutotrackException
 from autotrack.entities import Metric, Param, RunTag
+from autotrack.entities.uris import redact_uri
 
 _logger = logging.getLogger("autotrack")
 
@@ -164,7 +165,7 @@ class LoggingPipeline:
             if attempt >= len(self.retry_delays) or (deadline is not None and time.monotonic() + self.retry_delays[attempt] > deadline):
                 path = self._spool(seg)
                 self._warn(
-                    f"autotrack could not write {seg.size()} records of run {seg.run_id} to {_describe(self.store)} after "
+                    f"autotrack could not write {seg.size()} records of run {seg.run_id} to {redact_uri(self.store.uri)} after "
                     f"{attempt + 1} attempts ({error}); they were kept in {path} and will be written when the store "
                     "is reachable again."
                 )
@@ -207,7 +208,7 @@ class LoggingPipeline:
         os.makedirs(self.spool_dir, exist_ok=True)
         path = os.path.join(self.spool_dir, f"spool-{os.getpid()}-{int(time.time() * 1000)}.jsonl")
         entry: dict[str, Any] = {
-            "store": getattr(self.store, "uri", None),
+            "store": self.store.uri,
             "run_id": seg.run_id,
             "create": None if seg.create is None else {**seg.create, "tags": [[t.key, t.value] for t in seg.create["tags"]]},
             "metrics": [[m.key, _json_float(m.value), m.timestamp, m.step] for m in seg.metrics],
@@ -223,7 +224,7 @@ class LoggingPipeline:
         """Write records that an earlier failure spooled for this store; keep the file if it fails again."""
         if not os.path.isdir(self.spool_dir):
             return
-        uri = getattr(self.store, "uri", None)
+        uri = self.store.uri
         for name in sorted(os.listdir(self.spool_dir)):
             if not name.startswith("spool-") or not name.endswith(".jsonl"):
                 continue
@@ -331,18 +332,6 @@ def _segments(records: list[tuple]) -> list[_Segment]:
 
 def _json_float(value: float):
     return value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
-
-
-def _describe(store) -> str:
-    uri = getattr(store, "uri", None)
-    if not uri:
-        return type(store).__name__
-    try:
-        import sqlalchemy
-
-        return sqlalchemy.engine.make_url(uri).render_as_string(hide_password=True)
-    except Exception:
-        return uri
 
 
 def _drain_all_at_exit() -> None:

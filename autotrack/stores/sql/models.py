@@ -1,14 +1,40 @@
-"""Table definitions of the SQL store (current schema). ``migrations.py`` builds them step by step.
+"""Table definitions of the SQL store (current schema), used by queries. ``migrations.py`` builds
+the schema step by step with its own frozen definitions; ``tests/test_migrations.py`` checks that
+both agree.
 
 Non-finite metric values: MySQL cannot store NaN or infinities, so every backend stores the value
 column as a finite double (0 for NaN, +-DBL_MAX for +-inf, so that ordering still works) and the
-``special`` column says what the value really was (0 finite, 1 NaN, 2 +inf, 3 -inf).
+``special`` column says what the value really was (0 finite, 1 NaN, 2 +inf, 3 -inf):
+:func:`encode_value` and :func:`decode_value` are the one place that knows the codes.
 """
 
 from __future__ import annotations
 
+import math
+
 import sqlalchemy as sa
 import sqlalchemy.dialects.mysql  # noqa: F401  (for the MySQL column variant below)
+
+DBL_MAX = 1.7976931348623157e308
+FINITE, NAN, POS_INF, NEG_INF = 0, 1, 2, 3
+_SPECIAL_VALUES = (math.nan, math.inf, -math.inf)
+
+
+def encode_value(value: float) -> tuple[float, int]:
+    """``(stored value, special code)`` for a metric value."""
+    if value != value:
+        return 0.0, NAN
+    if value == math.inf:
+        return DBL_MAX, POS_INF
+    if value == -math.inf:
+        return -DBL_MAX, NEG_INF
+    return value, FINITE
+
+
+def decode_value(value: float, special: int) -> float:
+    """The metric value a stored ``(value, special)`` pair stands for."""
+    return value if not special else _SPECIAL_VALUES[special - 1]
+
 
 metadata = sa.MetaData()
 _TABLE_KW = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB", "mariadb_charset": "utf8mb4", "mariadb_engine": "InnoDB"}
@@ -102,7 +128,44 @@ tags = sa.Table(
     **_TABLE_KW,
 )
 
-# Indexes, added by migration 2. Value columns are long: MySQL indexes a 200-character prefix, and
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("dataset_uuid", sa.String(36), primary_key=True),
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("digest", sa.String(36), nullable=False),
+    sa.Column("source_type", sa.String(36), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("schema", sa.Text),
+    sa.Column("profile", sa.Text),
+    sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"),
+    **_TABLE_KW,
+)
+
+# A dataset used by a run: source (DATASET, dataset_uuid) -> destination (RUN, run id), as MLflow has it.
+inputs = sa.Table(
+    "inputs",
+    metadata,
+    sa.Column("input_uuid", sa.String(36), primary_key=True),
+    sa.Column("source_type", sa.String(36), nullable=False),
+    sa.Column("source_id", sa.String(36), nullable=False),
+    sa.Column("destination_type", sa.String(36), nullable=False),
+    sa.Column("destination_id", sa.String(36), nullable=False),
+    sa.UniqueConstraint("source_type", "source_id", "destination_type", "destination_id", name="uq_inputs_source_destination"),
+    **_TABLE_KW,
+)
+
+input_tags = sa.Table(
+    "input_tags",
+    metadata,
+    sa.Column("input_uuid", sa.String(36), sa.ForeignKey("inputs.input_uuid"), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("value", sa.String(500), nullable=False),
+    **_TABLE_KW,
+)
+
+# Indexes, added by migration 2 (and 3 for inputs). Value columns are long: MySQL indexes a 200-character prefix, and
 # PostgreSQL (whose b-tree rows are capped near 2.7 kB) indexes left(value, 200).
 _PREFIX = 200
 
@@ -126,4 +189,6 @@ SEARCH_INDEXES: list[sa.Index] = [
     sa.Index("ix_runs_experiment_start", runs.c.experiment_id, runs.c.lifecycle_stage, runs.c.start_time),
     *_value_indexes(params),
     *_value_indexes(tags),
+    # datasets of a run
+    sa.Index("ix_inputs_destination", inputs.c.destination_type, inputs.c.destination_id),
 ]

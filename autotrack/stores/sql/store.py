@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import os
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from autotrack.entities import tags as tag_names
+from autotrack.entities.clock import now_ms
+from autotrack.entities.uris import redact_uri
 from autotrack import config
 from autotrack.entities.errors import (
     InvalidParameterError,
@@ -22,13 +22,18 @@ from autotrack.entities.errors import (
     ResourceNotFoundError,
     StoreConnectionError,
 )
-from autotrack.stores.base import PagedList
+from autotrack.stores.base import BatchLimits, PagedList, TrackingStore
 from autotrack.stores.sql import migrations
 from autotrack.stores.sql import models as m
+from autotrack.stores.sql.models import decode_value as _decode_value
+from autotrack.stores.sql.models import encode_value as _encode_value
 from autotrack.entities import validation
 from autotrack.entities.run_names import generate_run_name
-from autotrack.entities import (
+from autotrack.entities.objects import (
+    Dataset,
+    DatasetInput,
     Experiment,
+    InputTag,
     LifecycleStage,
     Metric,
     Param,
@@ -36,35 +41,13 @@ from autotrack.entities import (
     RunData,
     RunInfo,
     RunStatus,
+    RunInputs,
     RunTag,
     ViewType,
 )
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-_DBL_MAX = 1.7976931348623157e308
-# special column: what a stored value really was (MySQL stores no NaN or infinity)
-_FINITE, _NAN, _POS_INF, _NEG_INF = 0, 1, 2, 3
-
-
-def _encode_value(value: float) -> tuple[float, int]:
-    if value != value:
-        return 0.0, _NAN
-    if value == math.inf:
-        return _DBL_MAX, _POS_INF
-    if value == -math.inf:
-        return -_DBL_MAX, _NEG_INF
-    return value, _FINITE
-
-
-def _decode_value(value: float, special: int) -> float:
-    if not special:
-        return value
-    return (math.nan, math.inf, -math.inf)[special - 1]
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def normalize_db_uri(uri: str) -> str:
@@ -80,33 +63,36 @@ def normalize_db_uri(uri: str) -> str:
     return f"{scheme}://{rest}"
 
 
-def _redact(uri: str) -> str:
-    try:
-        return sa.engine.make_url(uri).render_as_string(hide_password=True)
-    except Exception:
-        return uri
+class SqlStore(TrackingStore):
+    """Tracking store over SQLAlchemy 2. Thread-safe; several processes may share one SQLite file.
 
+    A database that holds MLflow's schema is refused (read, never written); ``autotrack import mlflow``
+    copies it into an autotrack database instead.
+    """
 
-class SqlStore:
-    """Tracking store over SQLAlchemy 2. Thread-safe; several processes may share one SQLite file."""
-
-    # create_run accepts the run id from the client, so the client can queue the creation of a run
-    # in the logging pipeline instead of waiting for it (see TrackingClient.create_run).
-    accepts_client_run_ids = True
+    # One transaction per batch; the pipeline's batches are far larger than MLflow's REST limits.
+    batch_limits = BatchLimits(
+        max_metrics_per_batch=20_000, max_params_per_batch=5_000, max_tags_per_batch=5_000,
+        max_request_bytes=64_000_000, max_entities_per_batch=30_000,
+    )
 
     def __init__(self, uri: str, default_artifact_root: str | None = None):
         self.uri = normalize_db_uri(uri)
         self.default_artifact_root = default_artifact_root or config.artifact_root()
         self.engine = self._make_engine(self.uri)
         try:
+            migrations.refuse_foreign_schema(self.engine, redact_uri(self.uri))  # reads only
             migrations.upgrade(self.engine)
             self._ensure_default_experiment()
         except OperationalError as exc:
             self.engine.dispose()
             raise StoreConnectionError(
-                f"Could not connect to the tracking database {_redact(self.uri)} "
+                f"Could not connect to the tracking database {redact_uri(self.uri)} "
                 f"(connect timeout {config.connect_timeout():g} s): {exc.orig}"
             ) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._metric_insert_sql = self._bulk_insert_sql(m.metrics, ("run_uuid", "key", "value", "special", "timestamp", "step"))
         if hasattr(os, "register_at_fork"):
             # A forked worker must not reuse the parent's sockets: drop the pool without closing them.
@@ -194,7 +180,7 @@ class SqlStore:
                 if self.engine.dialect.name in ("mysql", "mariadb"):
                     # MySQL treats an explicit 0 in an AUTO_INCREMENT column as "next value".
                     conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
-                now = _now_ms()
+                now = now_ms()
                 conn.execute(
                     sa.insert(m.experiments).values(
                         experiment_id=0,
@@ -231,7 +217,7 @@ class SqlStore:
         for key, value in (tags or {}).items():
             validation.validate_key("experiment tag", key)
             validation.validate_tag_value(key, value)
-        now = _now_ms()
+        now = now_ms()
         try:
             with self._write() as tx:
                 conn = tx.connection
@@ -310,7 +296,7 @@ class SqlStore:
             raise InvalidParameterError("The default experiment '0' cannot be deleted.")
         with self._write() as tx:
             result = tx.connection.execute(
-                sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(lifecycle_stage=stage, last_update_time=_now_ms())
+                sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(lifecycle_stage=stage, last_update_time=now_ms())
             )
             if result.rowcount == 0:
                 raise ResourceNotFoundError(f"No experiment with id {experiment_id!r}.")
@@ -328,7 +314,7 @@ class SqlStore:
         try:
             with self._write() as tx:
                 result = tx.connection.execute(
-                    sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(name=new_name, last_update_time=_now_ms())
+                    sa.update(m.experiments).where(m.experiments.c.experiment_id == eid).values(name=new_name, last_update_time=now_ms())
                 )
         except IntegrityError:
             raise ResourceExistsError(f"Experiment {new_name!r} already exists.") from None
@@ -415,7 +401,28 @@ class SqlStore:
     def get_run(self, run_id: str) -> Run:
         with self._read() as conn:
             self._run_info_row(conn, run_id)
-            return self._load_runs(conn, [run_id])[0]
+            run = self._load_runs(conn, [run_id])[0]
+            run.inputs = self._run_inputs(conn, run_id)
+            return run
+
+    def _run_inputs(self, conn, run_id: str) -> RunInputs:
+        i, d, it = m.inputs, m.datasets, m.input_tags
+        rows = conn.execute(
+            sa.select(i.c.input_uuid, d.c.name, d.c.digest, d.c.source_type, d.c.source, d.c.schema, d.c.profile)
+            .join(d, d.c.dataset_uuid == i.c.source_id)
+            .where(i.c.destination_type == "RUN", i.c.destination_id == run_id, i.c.source_type == "DATASET")
+            .order_by(d.c.name, d.c.digest)
+        ).all()
+        if not rows:
+            return RunInputs()
+        tags: dict[str, list[InputTag]] = {}
+        query = sa.select(it.c.input_uuid, it.c.name, it.c.value).where(it.c.input_uuid.in_([r.input_uuid for r in rows])).order_by(it.c.name)
+        for input_uuid, name, value in conn.execute(query):
+            tags.setdefault(input_uuid, []).append(InputTag(name, value))
+        return RunInputs([
+            DatasetInput(Dataset(r.name, r.digest, r.source_type, r.source, r.schema, r.profile), tuple(tags.get(r.input_uuid, ())))
+            for r in rows
+        ])
 
     def update_run_info(self, run_id: str, status: str | None = None, end_time: int | None = None, run_name: str | None = None) -> RunInfo:
         if status is not None and status not in RunStatus.ALL:
@@ -536,16 +543,111 @@ class SqlStore:
             if result.rowcount == 0:
                 raise ResourceNotFoundError(f"Run {run_id} has no tag {key!r}.")
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record datasets the run used. A dataset is stored once per experiment (by name and digest)
+        and linked to a run once; tags given the first time it is linked are kept."""
+        for item in datasets:
+            ds = item.dataset
+            for field, value, limit in (("name", ds.name, 500), ("digest", ds.digest, 36), ("source_type", ds.source_type, 36)):
+                if not isinstance(value, str) or not value or len(value) > limit:
+                    raise InvalidParameterError(f"Invalid dataset {field} {value!r}: expected a non-empty string of at most {limit} characters.")
+            if not isinstance(ds.source, str):
+                raise InvalidParameterError(f"Invalid dataset source {ds.source!r} of dataset {ds.name!r}: expected a (JSON) string.")
+            for tag in item.tags:
+                if not tag.key or len(tag.key) > 255 or len(str(tag.value)) > 500:
+                    raise InvalidParameterError(
+                        f"Invalid input tag {tag.key!r}={str(tag.value)[:40]!r} of dataset {ds.name!r}: keys of 1-255 and values of at most 500 characters."
+                    )
+        with self._write() as tx:
+            conn = tx.connection
+            row = self._run_info_row(conn, run_id)
+            self._check_writable(row)
+            d, i = m.datasets, m.inputs
+            for item in datasets:
+                ds = item.dataset
+                found = conn.execute(sa.select(d.c.dataset_uuid).where(d.c.experiment_id == row.experiment_id, d.c.name == ds.name, d.c.digest == ds.digest)).first()
+                if found is not None:
+                    dataset_uuid = found[0]
+                else:
+                    dataset_uuid = uuid.uuid4().hex
+                    conn.execute(sa.insert(d).values(
+                        dataset_uuid=dataset_uuid, experiment_id=row.experiment_id, name=ds.name, digest=ds.digest,
+                        source_type=ds.source_type, source=ds.source, schema=ds.schema, profile=ds.profile,
+                    ))
+                linked = conn.execute(sa.select(i.c.input_uuid).where(
+                    i.c.source_type == "DATASET", i.c.source_id == dataset_uuid, i.c.destination_type == "RUN", i.c.destination_id == run_id
+                )).first()
+                if linked is not None:
+                    continue
+                input_uuid = uuid.uuid4().hex
+                conn.execute(sa.insert(i).values(input_uuid=input_uuid, source_type="DATASET", source_id=dataset_uuid, destination_type="RUN", destination_id=run_id))
+                tags = {t.key: str(t.value) for t in item.tags}
+                if tags:
+                    conn.execute(sa.insert(m.input_tags), [{"input_uuid": input_uuid, "name": k, "value": v} for k, v in tags.items()])
+
+    def get_metric_history(self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None) -> PagedList:
+        from autotrack.entities.search import decode_page_token, encode_page_token
+
+        if max_results is not None and (not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1):
+            raise InvalidParameterError(f"Invalid max_results {max_results!r}: expected a positive integer, or None for the whole history.")
+        offset = decode_page_token(page_token) if page_token else 0
         t = m.metrics
+        query = (
+            sa.select(t.c.key, t.c.value, t.c.special, t.c.timestamp, t.c.step)
+            .where(t.c.run_uuid == run_id, t.c.key == key)
+            .order_by(t.c.step, t.c.timestamp, t.c.id)
+        )
+        if max_results is not None:
+            query = query.limit(max_results).offset(offset)
         with self._read() as conn:
             self._run_info_row(conn, run_id)
-            rows = conn.execute(
-                sa.select(t.c.key, t.c.value, t.c.special, t.c.timestamp, t.c.step)
-                .where(t.c.run_uuid == run_id, t.c.key == key)
-                .order_by(t.c.step, t.c.timestamp, t.c.id)
-            ).all()
-        return [Metric(r.key, _decode_value(r.value, r.special), r.timestamp, r.step) for r in rows]
+            rows = conn.execute(query).all()
+        items = [Metric(r.key, _decode_value(r.value, r.special), r.timestamp, r.step) for r in rows]
+        token = encode_page_token(offset + len(items)) if max_results is not None and len(items) == max_results else None
+        return PagedList(items, token)
+
+    def get_metric_history_bulk(self, run_ids: Sequence[str], key: str, max_results: int | None = None, start_step: int | None = None, end_step: int | None = None) -> dict[str, list[Metric]]:
+        """The history of ``key`` for several runs; with ``max_results``, each run is sampled in the
+        database (a window function numbers its points) to at most that many evenly spaced points."""
+        if max_results is not None and (not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 2):
+            raise InvalidParameterError(f"Invalid max_results {max_results!r}: expected an integer of at least 2, or None for every point.")
+        run_ids = list(dict.fromkeys(run_ids))
+        t = m.metrics
+        out: dict[str, list[Metric]] = {run_id: [] for run_id in run_ids}
+        with self._read() as conn:
+            for run_id in run_ids:
+                self._run_info_row(conn, run_id)
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                where = [t.c.run_uuid.in_(chunk), t.c.key == key]
+                if start_step is not None:
+                    where.append(t.c.step >= start_step)
+                if end_step is not None:
+                    where.append(t.c.step <= end_step)
+                columns = (t.c.run_uuid, t.c.key, t.c.value, t.c.special, t.c.timestamp, t.c.step)
+                if max_results is None:
+                    query = sa.select(*columns).where(*where).order_by(t.c.run_uuid, t.c.step, t.c.timestamp, t.c.id)
+                else:
+                    order = (t.c.step, t.c.timestamp, t.c.id)
+                    numbered = sa.select(
+                        *columns, t.c.id,
+                        (sa.func.row_number(type_=sa.Integer).over(partition_by=t.c.run_uuid, order_by=order) - 1).label("n"),
+                        sa.func.count(type_=sa.Integer).over(partition_by=t.c.run_uuid).label("total"),
+                    ).where(*where).subquery()
+                    # Keep point n where floor(n * (k-1) / (total-1)) changes: k points spread evenly over
+                    # the history, its first and last included (all of them when total <= k).
+                    k = max_results
+                    n, total = numbered.c.n, numbered.c.total
+                    bucket = sa.case((total <= k, n), else_=(n * (k - 1)) // (total - 1))
+                    previous = sa.case((total <= k, n - 1), else_=((n - 1) * (k - 1)) // (total - 1))
+                    query = (
+                        sa.select(numbered.c.run_uuid, numbered.c.key, numbered.c.value, numbered.c.special, numbered.c.timestamp, numbered.c.step)
+                        .where(sa.or_(n == 0, bucket != previous))
+                        .order_by(numbered.c.run_uuid, numbered.c.step, numbered.c.timestamp, numbered.c.id)
+                    )
+                for run_uuid, k_, value, special, timestamp, step in conn.execute(query):
+                    out[run_uuid].append(Metric(k_, _decode_value(value, special), timestamp, step))
+        return out
 
     def search_runs(self, experiment_ids: Sequence[str], filter_string: str = "", run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000, order_by: Sequence[str] | None = None, page_token: str | None = None) -> PagedList:
         from autotrack.stores.sql.search import run_search_select

@@ -435,6 +435,9 @@ except ImportError:
 else:
     main.add_command(run_command, "run")
 
+from autotrack.models.cli import models as _models_group  # noqa: E402  (serving: `autotrack models serve|predict`)
+
+main.add_command(_models_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -83,6 +83,9 @@ def load_input_example(folder: str | os.PathLike, info: dict[str, Any] | None) -
         import scipy.sparse
 
         return scipy.sparse.load_npz(path)
+    if kind == "ndarray_json":  # an MLflow model's array example: {"inputs": list or dict of lists}
+        inputs = json.loads(path.read_text(encoding="utf-8"))["inputs"]
+        return {k: np.asarray(v) for k, v in inputs.items()} if isinstance(inputs, dict) else np.asarray(inputs)
     return _read_frame(path)
 
 

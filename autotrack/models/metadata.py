@@ -80,10 +80,22 @@ class ModelMetadata:
             raise ModelFormatError(
                 f"{str(folder)!r} is not a model folder: it {what}. Expected a folder written by "
                 "autotrack.<flavor>.save_model or log_model")
+        text = path.read_text(encoding="utf-8")
         try:
-            d = json.loads(path.read_text(encoding="utf-8"))
+            d = json.loads(text)
         except ValueError as exc:
-            raise ModelFormatError(f"{str(path)!r} is not valid JSON ({exc}); the model folder is damaged") from None
+            if text.lstrip().startswith("{"):
+                raise ModelFormatError(f"{str(path)!r} is not valid JSON ({exc}); the model folder is damaged") from None
+            from autotrack.models import mlflow_format  # MLflow writes YAML
+
+            d = mlflow_format.parse_yaml(text, path)
+            if not mlflow_format.is_mlflow_metadata(d):
+                raise ModelFormatError(f"{str(path)!r} is neither autotrack's JSON nor an MLflow model's YAML; "
+                                       "the model folder is damaged") from None
+        if isinstance(d, dict) and "mlflow_version" in d and "format_version" not in d:
+            from autotrack.models import mlflow_format
+
+            d = mlflow_format.translate(d, Path(folder))
         version = d.get("format_version")
         if not isinstance(version, int):
             raise ModelFormatError(f"{str(path)!r} has no integer 'format_version'; it was not written by autotrack")

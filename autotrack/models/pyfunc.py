@@ -41,11 +41,23 @@ class PythonModel:
         raise NotImplementedError("subclasses of PythonModel implement predict(context, model_input)")
 
 
+def _takes_params(function: Any) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "params" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
 def _predict_function(python_model: Any):
-    """A one-argument predict function for any accepted python model."""
+    """A one-argument predict function for any accepted python model (``params=`` too where the model takes them)."""
     if isinstance(python_model, PythonModel):
         context = PythonModelContext()
         python_model.load_context(context)
+        if _takes_params(python_model.predict):
+            return lambda data, params=None: python_model.predict(context, data, params=params)
         return lambda data: python_model.predict(context, data)
     if callable(getattr(python_model, "predict", None)):
         return python_model.predict
@@ -60,6 +72,7 @@ class _Predictor:
     def __init__(self, model: Any):
         self.model = model
         self.predict = _predict_function(model)
+        self.accepts_params = _takes_params(self.predict)
 
 
 def _writer(python_model: Any) -> FlavorWriter:

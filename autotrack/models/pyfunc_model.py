@@ -14,7 +14,7 @@ class Predictor(Protocol):
 
     model: Any
 
-    def predict(self, data: Any) -> Any: ...
+    def predict(self, data: Any) -> Any: ...  # also ``params=`` when ``accepts_params`` is true
 
 
 class PyFuncModel:
@@ -41,19 +41,44 @@ class PyFuncModel:
         """The native model object (the scikit-learn estimator, XGBoost model or python object)."""
         return self._predictor.model
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Predict on ``data`` after checking it against the signature's inputs; the result is checked too.
 
         Dicts and lists of dicts become a DataFrame first. Errors name the offending column with the
-        expected and received types; extra columns are dropped with a warning.
+        expected and received types; extra columns are dropped with a warning. ``params`` go to models
+        whose predict takes them (a :class:`~autotrack.pyfunc.PythonModel` with a ``params`` argument);
+        other models ignore them with a warning.
         """
+        return self.predict_enforced(self.enforce_input(data), params)
+
+    def enforce_input(self, data: Any) -> Any:
+        """``data`` checked and converted against the signature's inputs (normalized when there is none)."""
         from autotrack.models.data import normalize
-        from autotrack.models.enforcement import enforce_output, enforce_schema
+        from autotrack.models.enforcement import enforce_schema
 
         signature = self.metadata.signature
-        data = enforce_schema(data, signature.inputs) if signature else normalize(data, "model input")
-        prediction = self._predictor.predict(data)
+        return enforce_schema(data, signature.inputs) if signature else normalize(data, "model input")
+
+    def predict_enforced(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict on ``data`` that already matches the signature's inputs (what :meth:`enforce_input` returns).
+
+        The scoring server enforces the input itself (faster for single rows) and calls this; the
+        prediction is still checked against the signature's outputs.
+        """
+        if params:
+            if getattr(self._predictor, "accepts_params", False):
+                prediction = self._predictor.predict(data, params=params)  # type: ignore[call-arg]
+            else:
+                import warnings
+
+                warnings.warn(f"This model takes no params; ignored: {sorted(params)}", UserWarning, stacklevel=2)
+                prediction = self._predictor.predict(data)
+        else:
+            prediction = self._predictor.predict(data)
+        signature = self.metadata.signature
         if signature is not None and signature.outputs is not None:
+            from autotrack.models.enforcement import enforce_output
+
             prediction = enforce_output(prediction, signature.outputs)
         return prediction
 

@@ -1,0 +1,198 @@
+"""Scoring-server throughput: single-row ``dataframe_records`` requests from concurrent client processes.
+
+One 20-tree random forest is saved once with MLflow (``mlflow.sklearn.save_model``, cloudpickle) and
+once with autotrack (``autotrack.sklearn.save_model``); ``autotrack models serve`` serves both folders
+(autotrack reads MLflow's format) and ``mlflow models serve --env-manager local`` serves MLflow's, each
+with the same number of uvicorn workers. Each client process keeps one HTTP/1.1 connection open
+(``http.client``, the lightest client in the standard library, so the clients take as little CPU from
+the servers as possible) and sends requests back to back for ``--seconds``; requests/s counts
+successful answers, latencies are per request.
+
+    python benchmarks/bench_serving.py [--clients 4] [--workers 1] [--seconds 10] [--trees 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server on port {port} not ready after {timeout} s")
+
+
+def client(port: int, body: bytes, start: float, stop: float, out: mp.Queue) -> None:
+    """Send ``body`` back to back from wall-clock ``start`` to ``stop``; put (latencies, errors) on ``out``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    latencies, errors = [], 0
+    while time.time() < start:
+        time.sleep(0.001)
+    end = time.perf_counter() + (stop - time.time())
+    while True:
+        t0 = time.perf_counter()
+        if t0 > end:
+            break
+        conn.request("POST", "/invocations", body, headers)
+        response = conn.getresponse()
+        payload = response.read()
+        t1 = time.perf_counter()
+        if response.status == 200 and payload.startswith(b'{"predictions"'):
+            latencies.append(t1 - t0)
+        else:
+            errors += 1
+    conn.close()
+    out.put((latencies, errors))
+
+
+def load_test(port: int, body: bytes, clients: int, seconds: float, warmup: float = 2.0) -> dict:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start = time.time() + 1.5 + warmup  # time for the processes to start, then a warm-up phase not counted
+    stop = start + seconds
+    # warm-up: a few requests so both servers have imported and compiled everything
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(50):
+        conn.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+        conn.getresponse().read()
+    conn.close()
+    procs = [ctx.Process(target=client, args=(port, body, start, stop, out)) for _ in range(clients)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=seconds + 120) for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+    n = len(latencies)
+
+    def pct(q: float) -> float:
+        return latencies[min(n - 1, int(q * n))] * 1000 if n else float("nan")
+
+    return {"requests": n, "errors": errors, "rps": n / seconds, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+
+
+def serve(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, proc)
+    except Exception:
+        proc.kill()
+        raise RuntimeError(f"{' '.join(cmd)} failed to start: {proc.stderr.read()[-2000:]}") from None
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, the same for both servers")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--trees", type=int, default=20)
+    parser.add_argument("--no-mlflow", action="store_true", help="measure autotrack only")
+    args = parser.parse_args()
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier
+
+    import autotrack.sklearn
+
+    rng = np.random.default_rng(0)
+    columns = [f"f{i}" for i in range(8)]
+    X = pd.DataFrame(rng.normal(size=(1000, len(columns))), columns=columns)
+    y = (X["f0"] + X["f1"] > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=args.trees, random_state=0).fit(X, y)
+    row = {c: float(X[c].iloc[0]) for c in columns}
+    body = json.dumps({"dataframe_records": [row]}).encode()
+
+    tmp = tempfile.mkdtemp(prefix="bench-serving-")
+    at_folder, mlflow_folder = os.path.join(tmp, "autotrack-model"), os.path.join(tmp, "mlflow-model")
+    autotrack.sklearn.save_model(model, at_folder, input_example=X.iloc[:5])
+    have_mlflow = False
+    if not args.no_mlflow:
+        try:
+            import mlflow.sklearn
+            from mlflow.models import infer_signature
+
+            mlflow.sklearn.save_model(model, mlflow_folder, serialization_format="cloudpickle",
+                                      signature=infer_signature(X, model.predict(X)))
+            have_mlflow = True
+        except ImportError:
+            print("mlflow is not installed: measuring autotrack only")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOTRACK_", "MLFLOW_"))}
+    env["PYTHONWARNINGS"] = "ignore"
+    servers = [("autotrack (its own model folder)",
+                [sys.executable, "-m", "autotrack.cli", "models", "serve", "-m", at_folder, "--log-level", "warning"])]
+    if have_mlflow:
+        servers.append(("autotrack (MLflow's model folder)",
+                        [sys.executable, "-m", "autotrack.cli", "models", "serve", "-m", mlflow_folder, "--log-level", "warning"]))
+        servers.append(("mlflow models serve --env-manager local",
+                        [sys.executable, "-m", "mlflow", "models", "serve", "-m", mlflow_folder, "--env-manager", "local"]))
+    rows = []
+    try:
+        for name, cmd in servers:
+            port = free_port()
+            flag = ["--workers", str(args.workers), "--port", str(port)]
+            proc = serve(cmd + flag, port, env)
+            try:
+                result = load_test(port, body, args.clients, args.seconds)
+            finally:
+                stop(proc)
+            rows.append((name, result))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\nScoring server, single-row dataframe_records, {args.trees}-tree random forest, "
+          f"{args.clients} client processes, {args.workers} worker(s) per server, {args.seconds:.0f} s each")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    header = f"{'server':<42} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, r in rows:
+        print(f"{name:<42} {r['rps']:>11.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
+    if have_mlflow:
+        base = rows[-1][1]["rps"]
+        for name, r in rows[:-1]:
+            print(f"{name}: {r['rps'] / base:.1f}x MLflow's requests/s (target: at least 3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ with the same number of uvicorn workers. Each client process keeps one HTTP/1.1 
 the servers as possible) and sends requests back to back for ``--seconds``; requests/s counts
 successful answers, latencies are per request.
 
-    python benchmarks/bench_serving.py [--clients 4] [--workers 1] [--seconds 10] [--trees 20]
+    python benchmarks/bench_serving.py [--clients 4] [--workers 1] [--seconds 20] [--rounds 5] [--trees 20]
 """
 
 from __future__ import annotations
@@ -48,14 +48,16 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180.0) -> Non
     raise RuntimeError(f"server on port {port} not ready after {timeout} s")
 
 
-def client(port: int, body: bytes, start: float, stop: float, out: mp.Queue) -> None:
-    """Send ``body`` back to back from wall-clock ``start`` to ``stop``; put (latencies, errors) on ``out``."""
+def client(port: int, body: bytes, seconds: float, ready, go, out) -> None:
+    """Once ``go`` is set, send ``body`` back to back for ``seconds``; put (latencies, errors) on ``out``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Content-Type": "application/json"}
+    conn.request("POST", "/invocations", body, headers)  # connect and warm up before the clock starts
+    conn.getresponse().read()
     latencies, errors = [], 0
-    while time.time() < start:
-        time.sleep(0.001)
-    end = time.perf_counter() + (stop - time.time())
+    ready.put(True)
+    go.wait()
+    end = time.perf_counter() + seconds
     while True:
         t0 = time.perf_counter()
         if t0 > end:
@@ -72,31 +74,27 @@ def client(port: int, body: bytes, start: float, stop: float, out: mp.Queue) -> 
     out.put((latencies, errors))
 
 
-def load_test(port: int, body: bytes, clients: int, seconds: float, warmup: float = 2.0) -> dict:
+def load_test(port: int, body: bytes, clients: int, seconds: float) -> dict:
+    """``clients`` processes hammering ``port`` at once for ``seconds``."""
     ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    start = time.time() + 1.5 + warmup  # time for the processes to start, then a warm-up phase not counted
-    stop = start + seconds
-    # warm-up: a few requests so both servers have imported and compiled everything
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for _ in range(50):
-        conn.request("POST", "/invocations", body, {"Content-Type": "application/json"})
-        conn.getresponse().read()
-    conn.close()
-    procs = [ctx.Process(target=client, args=(port, body, start, stop, out)) for _ in range(clients)]
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=client, args=(port, body, seconds, ready, go, out)) for _ in range(clients)]
     for p in procs:
         p.start()
+    for _ in procs:
+        ready.get(timeout=120)
+    go.set()
     results = [out.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()
-    latencies = sorted(x for lat, _ in results for x in lat)
-    errors = sum(e for _, e in results)
-    n = len(latencies)
+    latencies = [x for lat, _ in results for x in lat]
+    return {"requests": len(latencies), "errors": sum(e for _, e in results), "latencies": latencies}
 
-    def pct(q: float) -> float:
-        return latencies[min(n - 1, int(q * n))] * 1000 if n else float("nan")
 
-    return {"requests": n, "errors": errors, "rps": n / seconds, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+def percentile(sorted_latencies: list[float], q: float) -> float:
+    """The q-quantile of sorted latencies in seconds, in milliseconds."""
+    n = len(sorted_latencies)
+    return sorted_latencies[min(n - 1, int(q * n))] * 1000 if n else float("nan")
 
 
 def serve(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
@@ -122,11 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, the same for both servers")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per server, all turns together")
     parser.add_argument("--trees", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="turns per server, interleaved")
     parser.add_argument("--no-mlflow", action="store_true", help="measure autotrack only")
     args = parser.parse_args()
 
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     import numpy as np
     import pandas as pd
     from sklearn.ensemble import RandomForestClassifier
@@ -157,7 +157,6 @@ def main() -> None:
             print("mlflow is not installed: measuring autotrack only")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOTRACK_", "MLFLOW_"))}
-    env["PYTHONWARNINGS"] = "ignore"
     servers = [("autotrack (its own model folder)",
                 [sys.executable, "-m", "autotrack.cli", "models", "serve", "-m", at_folder, "--log-level", "warning"])]
     if have_mlflow:
@@ -165,34 +164,42 @@ def main() -> None:
                         [sys.executable, "-m", "autotrack.cli", "models", "serve", "-m", mlflow_folder, "--log-level", "warning"]))
         servers.append(("mlflow models serve --env-manager local",
                         [sys.executable, "-m", "mlflow", "models", "serve", "-m", mlflow_folder, "--env-manager", "local"]))
-    rows = []
+    # All servers run at once (an idle one costs nothing) and are measured in turns, `--rounds` times
+    # each, so that a change in the machine's load during the run hits every server alike.
+    started = []
+    totals = {name: {"requests": 0, "errors": 0, "latencies": []} for name, _ in servers}
     try:
         for name, cmd in servers:
             port = free_port()
-            flag = ["--workers", str(args.workers), "--port", str(port)]
-            proc = serve(cmd + flag, port, env)
-            try:
-                result = load_test(port, body, args.clients, args.seconds)
-            finally:
-                stop(proc)
-            rows.append((name, result))
+            started.append((name, port, serve(cmd + ["--workers", str(args.workers), "--port", str(port)], port, env)))
+        for _ in range(args.rounds):
+            for name, port, _proc in started:
+                result = load_test(port, body, args.clients, args.seconds / args.rounds)
+                totals[name]["requests"] += result["requests"]
+                totals[name]["errors"] += result["errors"]
+                totals[name]["latencies"].extend(result["latencies"])
     finally:
+        for _name, _port, proc in started:
+            stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nScoring server, single-row dataframe_records, {args.trees}-tree random forest, "
-          f"{args.clients} client processes, {args.workers} worker(s) per server, {args.seconds:.0f} s each")
+          f"{args.clients} client processes, {args.workers} uvicorn worker(s) per server, "
+          f"{args.seconds:.0f} s each in {args.rounds} turns")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+          f"{platform.system()} {platform.release()}, load average before: {load_before}")
     header = f"{'server':<42} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
     print(header)
     print("-" * len(header))
-    for name, r in rows:
-        print(f"{name:<42} {r['rps']:>11.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
+    rps = {}
+    for name, t in totals.items():
+        lat = sorted(t["latencies"])
+        rps[name] = t["requests"] / args.seconds
+        print(f"{name:<42} {rps[name]:>11.0f} {percentile(lat, 0.50):>8.2f} {percentile(lat, 0.99):>8.2f} {t['errors']:>7}")
     if have_mlflow:
-        base = rows[-1][1]["rps"]
-        for name, r in rows[:-1]:
-            print(f"{name}: {r['rps'] / base:.1f}x MLflow's requests/s (target: at least 3x)")
-
+        base = rps[servers[-1][0]]
+        for name, _ in servers[:-1]:
+            print(f"{name}: {rps[name] / base:.2f}x MLflow's requests/s (target: at least 3x)")
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def servers(built):
     at = built["autotrack"]
     started = {
         "iris": Server(f"runs:/{at['run_id']}/model", folder / "iris.log", env, "--max-body-mb", "0.5"),
-        "mixed": Server(at["mixed"], folder / "mixed.log", env),
+        "mixed": Server(at["mixed"], folder / "mixed.log", env, "--workers", "2"),
         "tensor": Server(at["tensor"], folder / "tensor.log", env),
         "mlflow": Server(built["mlflow"]["sklearn"], folder / "mlflow.log", env),
     }
@@ -273,6 +274,16 @@ def test_oversized_bodies_are_413_without_being_read(servers):
     r = requests.post(iris.url + "/invocations", data=chunks(), headers={"Content-Type": "application/json"}, timeout=30)
     assert r.status_code == 413 and "exceeds 524288 bytes" in r.json()["message"]
     assert predictions(iris.post({"dataframe_records": ROWS.iloc[:1].to_dict(orient="records")}))
+
+
+def test_workers_are_separate_processes_each_with_the_model(servers):
+    mixed = servers["mixed"]  # started with --workers 2
+    log = mixed.log.read_text()
+    pids = set(re.findall(r"Started server process \[(\d+)\]", log))
+    assert len(pids) == 2 and str(mixed.proc.pid) not in pids, log
+    row = {"x": 1.5, "n": 2, "i": 3, "flag": True, "name": "a", "f": 0.5}
+    answers = [mixed.post({"dataframe_records": [row]}) for _ in range(20)]
+    assert all(predictions(a) == [1.5 * 2 + 2 + 3 + 100 + 0.5] for a in answers)
 
 
 # ---------------------------------------------------------------------- other endpoints

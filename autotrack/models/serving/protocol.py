@@ -311,6 +311,8 @@ def _default(value: Any) -> Any:
         return base64.b64encode(value).decode("ascii")
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if hasattr(value, "__array__"):  # tensors of other libraries (torch, TensorFlow) and array-likes
+        return np.asarray(value).tolist()
     raise TypeError(f"a prediction of type {type(value).__name__} cannot be written as JSON")
 
 

@@ -421,3 +421,44 @@ def test_the_store_failing_every_write_leaves_training_unchanged(data, unpatched
         client._pipeline.flush()
     _assert_same_weights(weights, unpatched_weights)
     assert calls  # the writes were attempted, and failed
+
+
+# ---------------------------------------------------------------- other backends
+_OTHER_BACKEND = r'''
+import json, sys
+import numpy as np
+import autotrack, autotrack.keras
+autotrack.keras.autolog(log_every_n_steps=2, checkpoint=True, checkpoint_monitor="loss")
+import keras
+assert keras.backend.backend() == sys.argv[1]
+keras.utils.set_random_seed(0)
+X = np.random.default_rng(0).normal(size=(64, 4)).astype("float32"); y = (X[:, 0] > 0).astype("int32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+history = model.fit(X, y, batch_size=16, epochs=2, verbose=0)
+autotrack.flush()
+run_id = autotrack.last_active_run().info.run_id
+client = autotrack.TrackingClient()
+logged = {k: [m.value for m in client.get_metric_history(run_id, k)] for k in history.history}
+steps = [m.step for m in client.get_metric_history(run_id, "batch_loss")]
+generic = autotrack.models.load_model(f"runs:/{run_id}/model")
+same = bool(np.allclose(generic.predict(X[:3]), keras.ops.convert_to_numpy(model(X[:3]))))
+print(json.dumps({"equal": logged == history.history, "steps": steps, "predict": same,
+                  "checkpoints": [c["epoch"] for c in autotrack.keras.list_checkpoints(run_id)]}))
+'''
+
+
+@pytest.mark.parametrize("backend", ["torch"])
+def test_another_keras_backend(backend, tmp_path):
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"the {backend} backend is not installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOTRACK_")}
+    env.update(KERAS_BACKEND=backend, AUTOTRACK_STRICT="1")
+    proc = subprocess.run([sys.executable, "-c", _OTHER_BACKEND, backend], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"equal": True, "steps": [2, 4, 6, 8], "predict": True, "checkpoints": [0, 1]}

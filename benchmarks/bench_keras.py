@@ -85,7 +85,7 @@ def _instrument() -> None:
             _timers["inner"] += time.perf_counter() - start
 
     owner.fit = timed_fit
-    for cls in (callback.AutotrackCallback, callback.BatchLoggingCallback):
+    for cls in (callback.AutotrackCallback, callback.BatchCallback):
         for name, method in list(vars(cls).items()):
             if name.startswith("on_") and callable(method):
                 setattr(cls, name, _timed_callback(method))

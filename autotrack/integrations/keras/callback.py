@@ -84,36 +84,48 @@ class AutotrackCallback(keras.callbacks.Callback):
             self._sink({LEARNING_RATE: value}, epoch, timestamp)
 
 
-class BatchLoggingCallback(AutotrackCallback):
-    """Also keeps the batch ``logs`` every ``log_every_n_steps`` optimizer steps, as ``batch_<name>`` at
-    step = the optimizer's iteration count after the batch, and queues them at the end of each epoch.
-    (Keras's batch values are the running means of the epoch so far, as its progress bar shows.)"""
+class BatchCallback(AutotrackCallback):
+    """Also works per batch: keeps the batch ``logs`` every ``log_every_n_steps`` optimizer steps, as
+    ``batch_<name>`` at step = the optimizer's iteration count after the batch, queued at the end of
+    each epoch (Keras's batch values are the running means of the epoch so far, as its progress bar
+    shows); and/or hands every batch to ``batch_checkpoints`` (``checkpoint_save_freq=<n>``)."""
 
-    def __init__(self, sink: Any, log_every_n_steps: int, **kwargs: Any) -> None:
+    def __init__(self, sink: Any, log_every_n_steps: int | None = None, *, batch_checkpoints: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(sink, **kwargs)
         self._every = log_every_n_steps
+        self._batch_checkpoints = batch_checkpoints
+        # A checkpoint must hold the weights of the batch it is taken after: then Keras has to call
+        # this callback on the training thread, as it does for its own ModelCheckpoint.
+        self.async_safe = batch_checkpoints is None
         self._pending: list[tuple[int, int, dict]] = []
+        self._epoch = 0
         self._epoch_base = 0  # optimizer iterations before the current epoch's first batch
         self._last = 0
         self._per_call = 1  # steps one train_function call covers (steps_per_execution)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        # One read of the step counter before the first batch; from there steps are counted.
-        self._epoch_base = self._last = int(scalar(self.model.optimizer.iterations))
-        self._per_call = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
+        if self._every:
+            # One read of the step counter before the first batch; from there steps are counted.
+            self._epoch_base = self._last = int(scalar(self.model.optimizer.iterations))
+            self._per_call = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
         self._epoch_base = self._last
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        # ``batch`` is the index of the last step this call covers (steps_per_execution may be > 1);
-        # with Keras's thread-pool dispatch, calls can come out of order, hence max().
-        iteration = self._epoch_base + batch + 1
-        previous = max(iteration - self._per_call, self._epoch_base)
-        if self._last < iteration:
-            self._last = iteration
-        if logs and iteration // self._every != previous // self._every:
-            self._pending.append((iteration, _now_ms(), dict(logs)))
+        if self._every:
+            # ``batch`` is the index of the last step this call covers (steps_per_execution may be
+            # > 1); with Keras's thread-pool dispatch, calls can come out of order, hence max().
+            iteration = self._epoch_base + batch + 1
+            previous = max(iteration - self._per_call, self._epoch_base)
+            if self._last < iteration:
+                self._last = iteration
+            if logs and iteration // self._every != previous // self._every:
+                self._pending.append((iteration, _now_ms(), dict(logs)))
+        if self._batch_checkpoints is not None:
+            self._batch_checkpoints.on_batch_end(self.model, self._epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._queue_pending()
@@ -129,30 +141,15 @@ class BatchLoggingCallback(AutotrackCallback):
             self._sink({BATCH_PREFIX + k: v for k, v in values.items()}, iteration, timestamp)
 
 
-class CheckpointBatchCallback(keras.callbacks.Callback):
-    """Saves checkpoints every ``save_freq`` batches. Not thread-safe on purpose: a checkpoint must see
-    the weights of the batch it is taken after, so Keras calls it on the training thread."""
-
-    def __init__(self, checkpoints: Any) -> None:
-        super().__init__()
-        self._checkpoints = checkpoints
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._checkpoints.on_batch_end(self.model, self._epoch, batch, logs or {})
-
-
 def make_classes(guard_methods: Any) -> dict[str, type]:
     """The callback classes with every public method guarded by the engine's ``guard_methods``.
 
     Subclasses are made per configuration, so the guard reports under the integration's settings
     (``silent``) in force when autolog() was called."""
     made: dict[str, type] = {}
-    for cls in (AutotrackCallback, BatchLoggingCallback, CheckpointBatchCallback):
+    for cls in (AutotrackCallback, BatchCallback):
         guarded = type(cls.__name__, (cls,), {name: value for name, value in vars(cls).items()
                                               if callable(value) and name.startswith("on_")})
+        guarded.__autotrack_guarded__ = True  # the kit's callbacks.is_safe(): guarded already
         made[cls.__name__] = guard_methods(guarded)
     return made

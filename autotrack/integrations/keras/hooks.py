@@ -159,12 +159,11 @@ def _before_fit(call: Any, client: Any, arguments: dict, peeked: Any, classes: d
         user_files = checkpoints.UserCheckpointFiles(repository, found) if found else None
     options = dict(log_every_epoch=config.log_every_epoch, user_files=user_files,
                    checkpoints=saver if saver is not None and saver.save_freq == "epoch" else None)
-    if config.log_every_n_steps:
-        ours = [classes["BatchLoggingCallback"](sink, config.log_every_n_steps, **options)]
+    batch_saver = saver if saver is not None and saver.save_freq != "epoch" else None
+    if config.log_every_n_steps or batch_saver is not None:
+        ours = [classes["BatchCallback"](sink, config.log_every_n_steps, batch_checkpoints=batch_saver, **options)]
     else:
         ours = [classes["AutotrackCallback"](sink, **options)]
-    if saver is not None and saver.save_freq != "epoch":
-        ours.append(classes["CheckpointBatchCallback"](saver))
     injected = _with_callback(call, arguments, FIT_CALLBACKS_INDEX, ours)
     return {"sink": sink, "injected": injected, "sized": "total_params" in params,
             "summary_logged": summary_logged, "early_stopping": early_stopping}

@@ -30,7 +30,7 @@ _LAZY_ATTRS.update({
     "AutotrackException": "autotrack.exceptions",
 })
 # submodules reachable as attributes: autotrack.sklearn, autotrack.models, ...
-_LAZY_SUBMODULES = {"sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch"}
+_LAZY_SUBMODULES = {"sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch", "torch"}
 
 __all__ = sorted(_LAZY_ATTRS) + ["autolog", "__version__"]
 

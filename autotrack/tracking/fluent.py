@@ -206,8 +206,36 @@ def default_run_tags() -> dict[str, str]:
     return dict(_process_tags)
 
 
+_end_run_hooks: list = []
+
+
+def register_end_run_hook(hook) -> None:
+    """Have ``hook(run_id)`` called just before a run ended through the fluent API is marked ended:
+    for integrations that buffer values of the run (e.g. loss tensors read back in batches), so
+    that they are written into the run before its end."""
+    if hook not in _end_run_hooks:
+        _end_run_hooks.append(hook)
+
+
+def unregister_end_run_hook(hook) -> None:
+    if hook in _end_run_hooks:
+        _end_run_hooks.remove(hook)
+
+
+def _call_end_run_hooks(run_id: str) -> None:
+    for hook in list(_end_run_hooks):
+        try:
+            hook(run_id)
+        except Exception as exc:  # noqa: BLE001 - a hook must not stop the run from ending
+            import logging
+
+            logging.getLogger("autotrack").warning("autotrack: end-of-run hook %r failed: %s", hook, exc)
+
+
 def _end_this_run(run: ActiveRun, status: str) -> None:
     global _last_active_run_id, _last_active_run_uri
+    if _end_run_hooks:
+        _call_end_run_hooks(run.info.run_id)
     stack = _run_stack.get()
     if run in stack:
         # Ending an outer run ends the children still open inside it first.
@@ -269,6 +297,11 @@ def register_flush_hook(hook) -> None:
     files written in the background), so that ``flush()`` still means "everything is written"."""
     if hook not in _flush_hooks:
         _flush_hooks.append(hook)
+
+
+def unregister_flush_hook(hook) -> None:
+    if hook in _flush_hooks:
+        _flush_hooks.remove(hook)
 
 
 def flush() -> None:

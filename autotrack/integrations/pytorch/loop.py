@@ -47,7 +47,8 @@ from typing import Any
 from autotrack.core import safety
 from autotrack.core import session as _session
 from autotrack.integrations.pytorch.distributed import is_rank_zero
-from autotrack.integrations.pytorch.losses import BATCH, MAX_AGE_S, LossBuffer
+from autotrack.integrations.pytorch import losses as _losses
+from autotrack.integrations.pytorch.losses import MAX_AGE_S, LossBuffer
 
 NAME = "pytorch"
 _monotonic = time.monotonic
@@ -141,13 +142,17 @@ class LoopTracker:
 
     # ------------------------------------------------------------------ hooks called by torch
     def _module_called(self, module: Any, args: Any) -> None:
+        # What torch calls (the body is a separate method, so that a fault injected there is caught).
         try:
-            key = id(module)
-            if key not in self._modules and len(self._modules) < _MAX_WATCHED_MODULES:
-                self._modules[key] = weakref.ref(module)
+            self._remember_module(module)
         except Exception as exc:  # noqa: BLE001 - never into the user's forward
             self._report("watching module calls", exc)
         return None
+
+    def _remember_module(self, module: Any) -> None:
+        key = id(module)
+        if key not in self._modules and len(self._modules) < _MAX_WATCHED_MODULES:
+            self._modules[key] = weakref.ref(module)
 
     def captured(self, tensor: Any) -> None:
         """A one-element tensor was backpropagated (called by the ``torch.autograd.backward`` hook)."""
@@ -168,44 +173,47 @@ class LoopTracker:
         self.loader_generation += 1
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        # The per-step path: a handful of attribute reads, one list append, no tensor operation.
+        # What torch calls after every optimizer.step(); never raises into it.
         try:
-            if not self.enabled or _in_session():
-                return  # inside another autologged call (Trainer.fit): it records the training
-            run = self._active_run()
-            state = self._states.get(optimizer)
-            if state is None or state.run is not run:
-                state = self._begin(optimizer, run)
-            if state.off:
-                self.pending = self.pending_total = None
-                return
-            step = state.step
-            state.step = step + 1
-            loss = self.pending
-            buffer = state.losses
-            if loss is not None:
-                total = self.pending_total
-                self.pending = self.pending_total = None
-                if step % state.every == 0:
-                    entries = buffer.entries
-                    if not entries:
-                        buffer.started = _monotonic()
-                    entries.append((step, int(_time() * 1000), loss, total))
-            groups = optimizer.param_groups
-            lrs = state.lrs
-            if len(groups) != len(lrs):
-                self._log_lrs(state, groups, step)
-            else:
-                for i, group in enumerate(groups):
-                    if group.get("lr") != lrs[i]:
-                        self._log_lrs(state, groups, step)
-                        break
-            if self.loader_generation != state.generation:
-                self._check_epoch(state, step)
-            if buffer.entries and (len(buffer.entries) >= BATCH or _monotonic() - buffer.started > MAX_AGE_S):
-                self._drain(state, wait=False)
+            if self.enabled and not _in_session():  # inside Trainer.fit, Lightning's hooks record
+                self._record_step(optimizer)
         except Exception as exc:  # noqa: BLE001 - never into the user's optimizer.step()
             self._report("recording an optimizer step", exc)
+
+    def _record_step(self, optimizer: Any) -> None:
+        # The per-step path: a handful of attribute reads, one list append, no tensor operation.
+        run = self._active_run()
+        state = self._states.get(optimizer)
+        if state is None or state.run is not run:
+            state = self._begin(optimizer, run)
+        if state.off:
+            self.pending = self.pending_total = None
+            return
+        step = state.step
+        state.step = step + 1
+        loss = self.pending
+        buffer = state.losses
+        if loss is not None:
+            total = self.pending_total
+            self.pending = self.pending_total = None
+            if step % state.every == 0:
+                entries = buffer.entries
+                if not entries:
+                    buffer.started = _monotonic()
+                entries.append((step, int(_time() * 1000), loss, total))
+        groups = optimizer.param_groups
+        lrs = state.lrs
+        if len(groups) != len(lrs):
+            self._log_lrs(state, groups, step)
+        else:
+            for i, group in enumerate(groups):
+                if group.get("lr") != lrs[i]:
+                    self._log_lrs(state, groups, step)
+                    break
+        if self.loader_generation != state.generation:
+            self._check_epoch(state, step)
+        if buffer.entries and (len(buffer.entries) >= _losses.BATCH or _monotonic() - buffer.started > MAX_AGE_S):
+            self._drain(state, wait=False)
 
     # ------------------------------------------------------------------ first step in a run
     def _begin(self, optimizer: Any, run: Any) -> _OptimizerRun:

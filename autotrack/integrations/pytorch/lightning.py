@@ -83,7 +83,8 @@ def _fit_hook(pl: ModuleType, callback_cls: type):
             if isinstance(params.get("min_delta"), float):
                 params["min_delta"] = abs(params["min_delta"])  # EarlyStopping keeps it signed by mode
             _client().log_params(run_id, params, keep_existing=True)
-        trainer.callbacks.append(callback)
+        # A new list for the call (the Trainer may hold the user's own list object): theirs, then ours.
+        trainer.callbacks = [*trainer.callbacks, callback]
         try:
             result = yield
         except GeneratorExit as stop:
@@ -116,10 +117,7 @@ def _end(run_id: str, status: str) -> None:
 
 
 def _take_out(trainer: Any, callback: Any) -> None:
-    try:
-        trainer.callbacks.remove(callback)
-    except ValueError:
-        pass
+    trainer.callbacks = [cb for cb in trainer.callbacks if cb is not callback]
 
 
 def _test_hook():

@@ -289,6 +289,56 @@ def revert(state: IntegrationState, since: int = 0) -> None:
         del state.handles[since:]
 
 
+def _make_observer(state: IntegrationState, after: Callable[[Any, tuple, dict, Any], None], target: str):
+    def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+        result = wrapped(*args, **kwargs)  # the user's call: once, outside every autotrack try
+        try:
+            after(instance, args, kwargs, result)
+        except Exception as exc:  # noqa: BLE001 - autotrack's own code only
+            safety.report(state.name, f"{target} (observer)", exc, silent=state.config.silent)
+        return result
+
+    return wrapper
+
+
+def observe(state: IntegrationState, owner: Any, attribute: str, after: Callable[[Any, tuple, dict, Any], None]
+            ) -> PatchHandle | None:
+    """Install a light observer on ``owner.attribute``: after each successful call,
+    ``after(instance, args, kwargs, result)`` runs (errors reported as for hooks); nothing else.
+
+    For calls made once per training step (``torch.autograd.backward``), where a hook's session,
+    run lookup and generator (several microseconds) cost too much: an observer opens no session,
+    looks up no run, cannot change arguments and always runs, nested or not (``after`` checks
+    ``autotrack.core.session.active()`` itself when it should stand aside). The wrapper is the same
+    :class:`AutotrackFunctionWrapper`, recorded and reverted like every patch.
+    """
+    import wrapt
+
+    from autotrack.core._wrappers import AutotrackFunctionWrapper
+
+    with _lock:
+        current = wrapt.resolve_path(owner, attribute)[2]
+        if wrapt.find_wrapper(current, predicate=lambda w: is_autotrack_wrapper(w)
+                              and w._self_autotrack_integration == state.name) is not None:
+            return None
+        target = _describe(owner, attribute)
+
+        def factory(original: Any) -> Any:
+            wrapper = AutotrackFunctionWrapper(original, _make_observer(state, after, target), enabled=state.enabled)
+            wrapper._self_autotrack_owner = owner
+            wrapper._self_autotrack_attribute = attribute
+            wrapper._self_autotrack_integration = state.name
+            return wrapper
+
+        installed = wrapt.wrap_object(owner, attribute, factory)
+        handle = PatchHandle(owner, attribute, installed, state.name)
+        _handles.append(handle)
+        state.handles.append(handle)
+        if not any(o is owner and a == attribute for o, a in _ever_patched):
+            _ever_patched.append((owner, attribute))
+        return handle
+
+
 def live_handles() -> list[PatchHandle]:
     """Patches currently installed, oldest first."""
     with _lock:
@@ -333,6 +383,11 @@ class Patcher:
         None) and no run is created, e.g. for ``predict``.
         """
         return patch(self._state, owner, attribute, hook, creates_run=creates_run)
+
+    def observe(self, owner: Any, attribute: str, after: Callable[[Any, tuple, dict, Any], None]) -> PatchHandle | None:
+        """Observe ``owner.attribute`` with ``after(instance, args, kwargs, result)`` after each
+        successful call: the light patch for per-step calls (see :func:`observe`)."""
+        return observe(self._state, owner, attribute, after)
 
     def on_import(self, module_name: str, callback: Callable[[ModuleType], None]) -> None:
         """Run ``callback(module)`` when ``module_name`` is imported (now, if it already is); its

@@ -7,17 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-
-def global_hooks() -> dict[str, int]:
-    """How many global optimizer and module hooks torch has now."""
-    from torch.nn.modules import module
-    from torch.optim import optimizer
-
-    return {
-        "optimizer_pre": len(optimizer._global_optimizer_pre_hooks),
-        "optimizer_post": len(optimizer._global_optimizer_post_hooks),
-        "module_forward_pre": len(module._global_forward_pre_hooks),
-    }
+from pytorch_helpers import global_hooks  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

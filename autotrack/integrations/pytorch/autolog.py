@@ -81,7 +81,8 @@ class PyTorchIntegration(Integration):
         tracker = LoopTracker(torch, self.config)
         tracker.install()
         self.tracker = tracker
-        patcher.patch(torch.autograd, "backward", _backward_hook(tracker), creates_run=False)
+        # backward runs once per step: a light observer, not a hook (a hook's session costs ~10 us)
+        patcher.observe(torch.autograd, "backward", _backward_observer(tracker))
         import torch.utils.data
 
         patcher.patch(torch.utils.data.DataLoader, "__iter__", _iter_hook(tracker), creates_run=False)
@@ -92,11 +93,13 @@ class PyTorchIntegration(Integration):
                 patcher.patch(torch.serialization, "save", save_hook, creates_run=False)
 
 
-def _backward_hook(tracker: Any):
-    def hook(call: Any):
-        yield
-        args = call.args
-        tensors = args[0] if args else call.kwargs.get("tensors")
+def _backward_observer(tracker: Any):
+    from autotrack.core.session import active
+
+    def after(instance: Any, args: tuple, kwargs: dict, result: Any) -> None:
+        if active():
+            return  # inside another autologged call (Trainer.fit): it records the training
+        tensors = args[0] if args else kwargs.get("tensors")
         if isinstance(tensors, (list, tuple)):
             for tensor in tensors:
                 if tensor.numel() == 1:
@@ -104,7 +107,7 @@ def _backward_hook(tracker: Any):
         elif tensors is not None and tensors.numel() == 1:
             tracker.captured(tensors.detach())
 
-    return hook
+    return after
 
 
 def _iter_hook(tracker: Any):

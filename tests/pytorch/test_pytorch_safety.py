@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from helpers import loader, mlp, train
+from pytorch_helpers import loader, mlp, train
 
 import autotrack
 import autotrack.pytorch

@@ -6,7 +6,7 @@ import os
 
 import pytest
 import torch
-from helpers import loader, mlp, train
+from pytorch_helpers import loader, mlp, train
 
 import autotrack
 import autotrack.pytorch
@@ -197,7 +197,7 @@ def test_log_checkpoints_false_logs_no_file(client, tmp_path):
 
 
 def test_disable_removes_every_hook_and_stops_recording(client):
-    from conftest import global_hooks
+    from pytorch_helpers import global_hooks
 
     before = global_hooks()
     autotrack.pytorch.autolog()
@@ -215,7 +215,7 @@ def test_disable_removes_every_hook_and_stops_recording(client):
 
 
 def test_the_module_watch_ends_at_the_first_step(client):
-    from conftest import global_hooks
+    from pytorch_helpers import global_hooks
 
     before = global_hooks()
     autotrack.pytorch.autolog()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import mlp
+from pytorch_helpers import mlp
 
 import autotrack
 import autotrack.pytorch

@@ -36,3 +36,15 @@ def train(model, data, epochs: int = 3, lr: float = 0.1, scheduler: bool = False
         if sched is not None:
             sched.step()
     return per_step, optimizer
+
+
+def global_hooks() -> dict[str, int]:
+    """How many global optimizer and module hooks torch has now."""
+    from torch.nn.modules import module
+    from torch.optim import optimizer
+
+    return {
+        "optimizer_pre": len(optimizer._global_optimizer_pre_hooks),
+        "optimizer_post": len(optimizer._global_optimizer_post_hooks),
+        "module_forward_pre": len(module._global_forward_pre_hooks),
+    }

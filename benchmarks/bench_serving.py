@@ -6,7 +6,9 @@ once with autotrack (``autotrack.sklearn.save_model``); ``autotrack models serve
 with the same number of uvicorn workers. Each client process keeps one HTTP/1.1 connection open
 (``http.client``, the lightest client in the standard library, so the clients take as little CPU from
 the servers as possible) and sends requests back to back for ``--seconds``; requests/s counts
-successful answers, latencies are per request.
+successful answers, latencies are per request. The CPU time the server processes use per request is
+printed too: on a machine busy with other work, requests/s and latencies follow the scheduler as much
+as the server, while CPU per request does not.
 
     python benchmarks/bench_serving.py [--clients 4] [--workers 1] [--seconds 20] [--rounds 5] [--trees 20]
 """
@@ -107,6 +109,24 @@ def serve(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
     return proc
 
 
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by the server and its worker processes."""
+    import psutil
+
+    try:
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -114,6 +134,16 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def http_impl() -> str:
+    """What uvicorn's ``http="auto"`` picks here (both servers run on the same uvicorn)."""
+    try:
+        import httptools  # noqa: F401
+
+        return "httptools"
+    except ImportError:
+        return "h11 (httptools is not installed)"
 
 
 def main() -> None:
@@ -174,7 +204,9 @@ def main() -> None:
             started.append((name, port, serve(cmd + ["--workers", str(args.workers), "--port", str(port)], port, env)))
         for _ in range(args.rounds):
             for name, port, _proc in started:
+                cpu_before = cpu_seconds(_proc)
                 result = load_test(port, body, args.clients, args.seconds / args.rounds)
+                totals[name]["cpu"] = totals[name].get("cpu", 0.0) + cpu_seconds(_proc) - cpu_before
                 totals[name]["requests"] += result["requests"]
                 totals[name]["errors"] += result["errors"]
                 totals[name]["latencies"].extend(result["latencies"])
@@ -188,18 +220,23 @@ def main() -> None:
           f"{args.seconds:.0f} s each in {args.rounds} turns")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}, load average before: {load_before}")
-    header = f"{'server':<42} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    print(f"HTTP implementation in uvicorn: {http_impl()}")
+    header = (f"{'server':<42} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+              f"{'server CPU ms/request':>22}")
     print(header)
     print("-" * len(header))
-    rps = {}
+    rps, cpu = {}, {}
     for name, t in totals.items():
         lat = sorted(t["latencies"])
         rps[name] = t["requests"] / args.seconds
-        print(f"{name:<42} {rps[name]:>11.0f} {percentile(lat, 0.50):>8.2f} {percentile(lat, 0.99):>8.2f} {t['errors']:>7}")
+        cpu[name] = t.get("cpu", 0.0) / max(t["requests"], 1) * 1000
+        print(f"{name:<42} {rps[name]:>11.0f} {percentile(lat, 0.50):>8.2f} {percentile(lat, 0.99):>8.2f} "
+              f"{t['errors']:>7} {cpu[name]:>22.2f}")
     if have_mlflow:
-        base = rps[servers[-1][0]]
+        base = servers[-1][0]
         for name, _ in servers[:-1]:
-            print(f"{name}: {rps[name] / base:.2f}x MLflow's requests/s (target: at least 3x)")
+            print(f"{name}: {rps[name] / rps[base]:.2f}x MLflow's requests/s (target: at least 3x); "
+                  f"{cpu[base] / cpu[name]:.2f}x fewer server CPU seconds per request")
 
 if __name__ == "__main__":
     main()

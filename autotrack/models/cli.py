@@ -32,6 +32,12 @@ def models() -> None:
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(model_uri: str, host: str, port: int, workers: int, max_body_mb: float, log_level: str) -> None:
     """Serve the model at URI: POST /invocations, GET /ping, /health, /version, /metadata."""
+    import importlib.util
+
+    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise click.ClickException(f"serving needs {' and '.join(missing)}, which is not installed; "
+                                   "install it with: pip install 'autotrack[server]'")
     from autotrack.models.serving.server import serve as run_server
 
     run_server(model_uri, host, port, workers, int(max_body_mb * 1024 * 1024), log_level)

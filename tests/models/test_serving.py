@@ -370,3 +370,18 @@ def test_cli_predict_errors(built, tmp_path):
     assert unknown.returncode == 2 and "accepted: .json, .csv" in unknown.stderr
     missing = _cli("predict", "-m", str(tmp_path / "nowhere"), "-i", str(tmp_path / "bad.json"))
     assert missing.returncode == 1 and "is not a model folder" in missing.stderr
+
+
+def test_flavors_added_later_are_served_through_the_generic_loader(tmp_path):
+    torch = pytest.importorskip("torch")
+    import autotrack.pytorch
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 2)
+    X = np.random.default_rng(0).random((4, 3), dtype=np.float32)
+    autotrack.pytorch.save_model(net, tmp_path / "torch-model", input_example=X)
+    (tmp_path / "in.json").write_text(json.dumps({"inputs": X.tolist()}))
+    out = _cli("predict", "-m", str(tmp_path / "torch-model"), "-i", str(tmp_path / "in.json"))
+    assert out.returncode == 0, out.stderr
+    expected = net(torch.from_numpy(X)).detach().numpy()
+    np.testing.assert_allclose(json.loads(out.stdout)["predictions"], expected, rtol=1e-6)

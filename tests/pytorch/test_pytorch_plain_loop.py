@@ -245,3 +245,19 @@ def test_global_autolog_arms_pytorch(client):
     per_step, _ = train(mlp(), loader(), epochs=1)
     run_id = finish()
     assert history(client, run_id, "loss") == [(k, v[-1]) for k, v in enumerate(per_step)]
+
+
+def test_autolog_called_again_mid_training_continues_the_steps_of_the_run(client):
+    autotrack.pytorch.autolog()
+    model, data = mlp(), loader()
+    first, optimizer = train(model, data, epochs=1)  # steps 0..3
+    autotrack.pytorch.autolog(log_checkpoints=False)  # reconfigure: every hook is replaced
+    values = []
+    for x, y in data:
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        values.append(loss.item())
+    run_id = finish()
+    assert history(client, run_id, "loss") == [(k, v[-1]) for k, v in enumerate(first)] + \
+        [(4 + k, v) for k, v in enumerate(values)]

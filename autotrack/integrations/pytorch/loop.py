@@ -55,6 +55,10 @@ _monotonic = time.monotonic
 _time = time.time
 _MAX_WATCHED_MODULES = 20_000
 _in_session = _session.active
+# optimizer -> (run id, next step, optimizer index) left by a tracker that was removed (autolog()
+# called again to reconfigure): the next tracker continues the run's step count instead of
+# starting at 0 again in the same run
+_carried: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _OptimizerRun:
@@ -122,6 +126,9 @@ class LoopTracker:
     def remove(self) -> None:
         """Take every global hook out (optimizer and module hooks) and write what is buffered."""
         self.enabled = False
+        for optimizer, state in list(self._states.items()):
+            if not state.off and state.run_id is not None:
+                _carried[optimizer] = (state.run_id, state.step, self._order.get(optimizer, 0))
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
@@ -236,8 +243,12 @@ class LoopTracker:
         from autotrack.tracking import fluent
 
         state.client = TrackingClient(fluent.get_tracking_uri())
+        carried = _carried.pop(optimizer, None)
         index = self._order.get(optimizer)
-        if index is None:
+        if carried is not None and carried[0] == state.run_id:
+            state.step = carried[1]  # the same run, after autolog() was called again: continue its steps
+            index = self._order[optimizer] = carried[2]
+        elif index is None:
             index = self._order[optimizer] = len(self._order)
         state.suffix = f"-opt{index}" if index else ""
         state.every = max(1, self.every)

@@ -31,7 +31,11 @@ def _runner() -> CliRunner:
         return CliRunner()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None):
+WIDTH = 100  # every test runs the CLI at this terminal width, so tables are laid out the same everywhere
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, width: int = WIDTH):
+    env = {"COLUMNS": str(width), **(env or {})}
     return _runner().invoke(cli.main, list(args), env=env, catch_exceptions=False)
 
 
@@ -78,6 +82,10 @@ def cells(line: str) -> list[str]:
     return re.split(r"\s{2,}", line.strip())
 
 
+def table_header(output: str) -> list[str]:
+    return cells(output.splitlines()[0])
+
+
 # ---------------------------------------------------------------------- version and entry point
 def test_version():
     assert ok("--version") == f"autotrack {autotrack.__version__}\n"
@@ -118,7 +126,7 @@ def test_experiments_create_and_list(tmp_path):
     assert experiment_id.isdigit() and experiment_id != "0"
     assert autotrack.TrackingClient().get_experiment(experiment_id).name == "exp-a"
 
-    out = ok("experiments", "list")
+    out = ok("experiments", "list", width=250)  # wide enough for the tmp path on one line
     assert cells(out.splitlines()[0]) == ["id", "name", "lifecycle", "artifact location"]
     assert cells(line_of(out, experiment_id)) == [experiment_id, "exp-a", "active", location]
     default = autotrack.TrackingClient().get_experiment("0")
@@ -149,23 +157,91 @@ def three_runs():
 
 
 def _row_order(output: str, ids: dict[str, str]) -> list[str]:
-    by_id = {run_id: name for name, run_id in ids.items()}
-    return [by_id[line.split()[0]] for line in output.splitlines() if line.split() and line.split()[0] in by_id]
+    """The run names in the order of the table's rows (rows start with an 8-character id prefix)."""
+    by_prefix = {run_id[:8]: name for name, run_id in ids.items()}
+    return [by_prefix[line.split()[0]] for line in output.splitlines() if line.split() and line.split()[0] in by_prefix]
 
 
 def test_runs_list_table(three_runs):
     experiment_id, ids = three_runs
     out = ok("runs", "list", "--experiment", "exp")
-    assert cells(out.splitlines()[0]) == ["run id", "name", "status", "start time", "accuracy", "loss"]
+    assert table_header(out) == ["run id", "name", "status", "start time", "accuracy", "loss"]
     run = autotrack.TrackingClient().get_run(ids["b"])
     start = datetime.fromtimestamp(run.info.start_time / 1000).strftime("%Y-%m-%d %H:%M:%S")
-    assert cells(line_of(out, ids["b"])) == [ids["b"], "b", "FINISHED", start, "0.9", "0.12"]
+    assert cells(line_of(out, ids["b"][:8])) == [ids["b"][:8], "b", "FINISHED", start, "0.9", "0.12"]
     # newest first by default
     assert _row_order(out, ids) == ["c", "b", "a"]
     # the experiment by id gives the same runs; --metric picks the columns
     out = ok("runs", "list", "--experiment", experiment_id, "--metric", "loss")
-    assert cells(out.splitlines()[0]) == ["run id", "name", "status", "start time", "loss"]
-    assert cells(line_of(out, ids["a"]))[-1] == "0.31"
+    assert table_header(out) == ["run id", "name", "status", "start time", "loss"]
+    assert cells(line_of(out, ids["a"][:8]))[-1] == "0.31"
+
+
+def test_runs_list_numbers_to_four_significant_digits():
+    run_id = log_run("r", metrics={"acc": 0.96666666666, "tiny": 1.234567e-7, "big": 123456789.0, "n": float("nan"), "i": float("-inf")})
+    out = ok("runs", "list", "--columns", "metrics.acc,metrics.tiny,metrics.big,metrics.n,metrics.i", width=200)
+    assert cells(line_of(out, run_id[:8]))[-5:] == ["0.9667", "1.235e-07", "1.235e+08", "nan", "-inf"]
+    # --json keeps the exact values
+    assert json.loads(ok("runs", "list", "--json"))[0]["data"]["metrics"]["acc"] == 0.96666666666
+
+
+def test_runs_list_columns_option(three_runs):
+    experiment_id, ids = three_runs
+    tagged = log_run("d", params={"max_depth": 7}, metrics={"accuracy": 0.6}, tags={"team": "vision"}, experiment_id=experiment_id)
+    out = ok("runs", "list", "-e", "exp", "--columns", "params.max_depth,metrics.accuracy,tags.team,attributes.user_id", width=200)
+    assert table_header(out) == ["run id", "name", "status", "start time", "params.max_depth", "metrics.accuracy", "tags.team", "attributes.user_id"]
+    user = autotrack.TrackingClient().get_run(ids["a"]).info.user_id
+    assert cells(line_of(out, tagged[:8]))[4:] == ["7", "0.6", "vision", user]
+    assert cells(line_of(out, ids["b"][:8]))[4:] == ["10", "0.9", "-", user]
+    # a key may be quoted with backticks; a key without a kind is a metric
+    log_run("odd", metrics={"val loss": 1.5}, experiment_id=experiment_id)
+    out = ok("runs", "list", "-e", "exp", "--columns", "metrics.`val loss`,loss", width=200)
+    assert table_header(out)[-2:] == ["metrics.val loss", "metrics.loss"]
+    assert cells(line_of(out, ids["a"][:8]))[-2:] == ["-", "0.31"]
+    assert "unknown attribute 'colour'" in fails("runs", "list", "--columns", "attributes.colour")
+
+
+def test_runs_list_fits_the_terminal_width(three_runs):
+    _, ids = three_runs
+    keys = {f"metric_number_{i}": i / 7 for i in range(12)}
+    experiment_id = autotrack.get_experiment_by_name("exp").experiment_id
+    wide = log_run("wide", metrics=keys, experiment_id=experiment_id)
+    for width in (60, 80, 100, 140):
+        out = ok("runs", "list", "-e", "exp", "--columns", ",".join(keys), width=width)
+        assert max(len(line) for line in out.splitlines()) <= width, (width, out)
+        assert wide[:8] in out and "wide" in out
+        assert "left out to fit" in out  # twelve metric columns never fit: the note names them
+    hidden_note = ok("runs", "list", "-e", "exp", "--columns", ",".join(keys), width=80).split("(", 1)[1]
+    assert "metric_number_11" in hidden_note
+
+
+def test_runs_list_child_runs_as_a_tree():
+    with autotrack.start_run(run_name="search") as parent:
+        for name in ("cand-1", "cand-2"):
+            with autotrack.start_run(run_name=name, nested=True):
+                autotrack.log_metric("score", 0.5)
+    alone = log_run("alone")
+    out = ok("runs", "list")
+    names = [cells(line)[1] for line in out.splitlines()[2:] if line.strip()]
+    assert names[:2] == ["alone", "search"]
+    assert names[2:] in (["├─ cand-1", "└─ cand-2"], ["├─ cand-2", "└─ cand-1"])
+    assert parent.info.run_id[:8] in out and alone[:8] in out
+    # --flat lists them in search order without tree marks
+    flat = [cells(line)[1] for line in ok("runs", "list", "--flat").splitlines()[2:] if line.strip()]
+    assert sorted(flat) == ["alone", "cand-1", "cand-2", "search"]
+
+
+def test_runs_list_empty_store_says_so(tmp_path):
+    uri = f"sqlite:///{tmp_path}/never-used/tracking.db"
+    out = ok("runs", "list", "--tracking-uri", uri)
+    assert out.startswith(f"No runs yet: nothing has been logged to {uri}.")
+    assert not (tmp_path / "never-used").exists()  # listing does not create a store
+    assert ok("runs", "list", "--tracking-uri", uri, "--json") == "[]\n"
+    # an existing store without runs, and a filter that matches nothing
+    autotrack.create_experiment("exp")
+    assert ok("runs", "list", "-e", "exp").startswith("No runs yet in experiment 'exp'.")
+    log_run("r", metrics={"acc": 0.5})
+    assert ok("runs", "list", "--filter", "metrics.acc > 1").startswith("No runs match the filter 'metrics.acc > 1'")
 
 
 def test_runs_list_filter_and_order_by(three_runs):
@@ -192,13 +268,13 @@ def test_runs_list_max_results_and_json(three_runs):
     assert listed[0]["data"]["metrics"] == {"accuracy": 0.9, "loss": 0.12}
 
 
-def test_runs_list_all_experiments_has_experiment_column(three_runs):
+def test_runs_list_all_experiments_has_experiment_column_by_name(three_runs):
     experiment_id, ids = three_runs
     default_run = log_run("in-default", metrics={"accuracy": 0.5})
     out = ok("runs", "list")
-    assert cells(out.splitlines()[0])[:3] == ["run id", "experiment", "name"]
-    assert cells(line_of(out, default_run))[:3] == [default_run, "0", "in-default"]
-    assert cells(line_of(out, ids["a"]))[:3] == [ids["a"], experiment_id, "a"]
+    assert table_header(out)[:3] == ["run id", "experiment", "name"]
+    assert cells(line_of(out, default_run[:8]))[:3] == [default_run[:8], "Default", "in-default"]
+    assert cells(line_of(out, ids["a"][:8]))[:3] == [ids["a"][:8], "exp", "a"]
 
 
 # ---------------------------------------------------------------------- runs show
@@ -290,13 +366,13 @@ def test_tracking_uri_option_overrides_environment(tmp_path):
     autotrack.TrackingClient(other).create_experiment("only-in-other")
 
     assert "only-in-other" not in ok("experiments", "list")
-    assert env_run in ok("runs", "list")
+    assert env_run[:8] in ok("runs", "list")
     # on the group, on the subcommand, and the subcommand's value over the group's
     assert "only-in-other" in ok("--tracking-uri", other, "experiments", "list")
     assert "only-in-other" in ok("experiments", "list", "--tracking-uri", other)
     env_uri = os.environ["AUTOTRACK_TRACKING_URI"]
     assert "only-in-other" in ok("--tracking-uri", env_uri, "experiments", "list", "--tracking-uri", other)
-    assert env_run not in ok("--tracking-uri", other, "runs", "list")
+    assert env_run[:8] not in ok("--tracking-uri", other, "runs", "list")
     # the environment variable is read when no option is given
     assert "only-in-other" in ok("experiments", "list", env={"AUTOTRACK_TRACKING_URI": other})
 
@@ -309,7 +385,8 @@ def test_error_unknown_run_id():
 
 
 def test_error_malformed_run_id():
-    assert "Invalid run_id 'abc'" in fails("runs", "show", "abc")
+    assert "Invalid run id 'abc': give a run id (32 characters 0-9, a-f) or a unique prefix of at least 6" in fails("runs", "show", "abc")
+    assert "Invalid run id 'not-hex-at-all'" in fails("runs", "show", "not-hex-at-all")
 
 
 def test_error_bad_filter_and_order_by():
@@ -320,6 +397,7 @@ def test_error_bad_filter_and_order_by():
 
 
 def test_error_unknown_experiment():
+    log_run("r")
     message = fails("runs", "list", "--experiment", "nope")
     assert "No experiment with id or name 'nope'" in message and "autotrack experiments list" in message
     assert "'12345'" in fails("runs", "list", "--experiment", "12345")
@@ -359,25 +437,173 @@ def test_error_file_that_is_not_a_database(tmp_path):
     assert "junk.db" in message
 
 
-# ---------------------------------------------------------------------- `autotrack run` registration
-def test_run_command_registered_only_when_its_module_imports(monkeypatch):
+# ---------------------------------------------------------------------- command registration
+def test_commands_are_registered_in_one_table_and_loaded_on_use(monkeypatch):
+    module = types.ModuleType("autotrack_test_fake_cli")
+
     @click.command()
-    def fake_run_command():
-        """Run a script with autologging."""
-        click.echo("fake run")
+    def hello():
+        """A command of another module, with a long first sentence that click would cut at 45 characters."""
+        click.echo("hello from a registered module")
 
-    try:
-        fake = types.ModuleType("autotrack.core.cli_run")
-        fake.run_command = fake_run_command
-        monkeypatch.setitem(sys.modules, "autotrack.core.cli_run", fake)
-        reloaded = importlib.reload(cli)
-        assert reloaded.main.commands["run"] is fake_run_command
-        assert _runner().invoke(reloaded.main, ["run"]).stdout == "fake run\n"
+    module.hello = hello
+    monkeypatch.setitem(sys.modules, "autotrack_test_fake_cli", module)
+    monkeypatch.setitem(cli.COMMANDS, "hello", ("autotrack_test_fake_cli:hello", "Say hello (registered with one line)."))
+    assert ok("hello") == "hello from a registered module\n"
+    assert "Say hello (registered with one line)." in ok("--help")
+    # a module that cannot be imported is left out, and the rest of the CLI works
+    monkeypatch.setitem(cli.COMMANDS, "broken", ("autotrack_no_such_module:cmd", "Never shown."))
+    out = ok("--help")
+    assert "broken" not in out and "experiments" in out and "runs" in out
 
-        monkeypatch.setitem(sys.modules, "autotrack.core.cli_run", None)  # import now raises ImportError
-        reloaded = importlib.reload(cli)
-        assert "run" not in reloaded.main.commands
-        assert "experiments" in reloaded.main.commands
-    finally:
-        monkeypatch.undo()
-        importlib.reload(cli)
+
+def test_help_texts_say_only_what_exists():
+    top = ok("--help")
+    # the `run` command's summary is whole, not cut by click at 45 characters
+    assert "Run a command with autologging on (autotrack run -- python train.py)." in " ".join(top.split())
+    for args in ([], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "compare"], ["experiments"], ["experiments", "list"]):
+        text = ok(*args, "--help")
+        assert "http://" not in text and "https://" not in text and "http(s)" not in text, args
+        if "Commands:" in text:  # no summary cut short with "..."
+            assert not any(line.rstrip().endswith("...") for line in text.split("Commands:")[1].splitlines()), text
+
+
+# ---------------------------------------------------------------------- run-id prefixes
+def _run_with_id(run_id: str, name: str, metrics: dict[str, list[float]] | None = None) -> str:
+    """A finished run with a chosen id, written through the store (the client picks ids itself)."""
+    from autotrack.stores import get_store
+    from autotrack.tracking.entities import Metric
+
+    store = get_store(os.environ["AUTOTRACK_TRACKING_URI"])
+    store.create_run(experiment_id="0", user_id="tester", start_time=1_700_000_000_000, run_name=name, run_id=run_id)
+    batch = [Metric(key, value, 1_700_000_000_000 + step, step) for key, values in (metrics or {}).items() for step, value in enumerate(values)]
+    if batch:
+        store.log_batch(run_id, metrics=batch)
+    store.update_run_info(run_id, "FINISHED", 1_700_000_001_000)
+    return run_id
+
+
+def test_run_id_prefix_accepted_by_show_and_compare():
+    first = _run_with_id("abcdef" + "0" * 26, "first")
+    second = _run_with_id("abcdef1" + "1" * 25, "second")
+    other = _run_with_id("123456" + "2" * 26, "other")
+    assert cells(line_of(ok("runs", "show", "123456"), "run id")) == ["run id", other]
+    assert cells(line_of(ok("runs", "show", "ABCDEF0"), "run id")) == ["run id", first]  # ids are hex: case does not matter
+    assert cells(line_of(ok("runs", "show", "abcdef1"), "name")) == ["name", "second"]
+    out = ok("runs", "compare", "abcdef0", "123456")
+    assert line_of(out, "name").split() == ["name", "first", "other"]
+    assert json.loads(ok("runs", "show", "abcdef1", "--json"))["info"]["run_id"] == second
+
+
+def test_ambiguous_run_id_prefix_lists_the_candidates():
+    first = _run_with_id("abcdef" + "0" * 26, "first")
+    second = _run_with_id("abcdef" + "1" * 26, "second")
+    message = fails("runs", "show", "abcdef")
+    assert message == (f"Error: Run id prefix 'abcdef' is ambiguous: it matches {first} (first), {second} (second). "
+                       "Give more characters.\n") or message == (
+        f"Error: Run id prefix 'abcdef' is ambiguous: it matches {second} (second), {first} (first). Give more characters.\n")
+    assert "is ambiguous" in fails("runs", "compare", "abcdef", first)
+    assert fails("runs", "show", "fedcba") == "Error: No run id starts with 'fedcba'.\n"
+    assert "at least 6" in fails("runs", "show", "abcde")  # 5 characters are too few, as the error says
+
+
+def test_runs_list_short_ids_grow_until_they_differ():
+    first = _run_with_id("abcdef12" + "0" * 24, "first")
+    second = _run_with_id("abcdef12" + "1" * 24, "second")
+    out = ok("runs", "list")
+    assert cells(line_of(out, first[:9]))[:2] == [first[:9], "first"]
+    assert cells(line_of(out, second[:9]))[:2] == [second[:9], "second"]
+
+
+# ---------------------------------------------------------------------- runs show --metric
+def test_runs_show_metric_chart_with_min_max_last():
+    run_id = _run_with_id("c0ffee" + "0" * 26, "curve", metrics={"loss": [1 / (step + 1) for step in range(50)] + [0.5]})
+    out = ok("runs", "show", "c0ffee", "--metric", "loss", width=80)
+    lines = out.splitlines()
+    assert lines[0] == f"loss of run {run_id} (curve)"
+    assert lines[-1].split("   ") == ["min 0.02 (step 49)", "max 1 (step 0)", "last 0.5 (step 50)", "51 points"]
+    plot = lines[1:11]
+    assert all(len(line) <= 80 for line in lines)
+    assert plot[0].split("│")[0].strip() == "1" and plot[-1].split("│")[0].strip() == "0.02"
+    assert plot[0].split("│")[1].startswith("█")  # the first step is the maximum
+    assert lines[11].lstrip().startswith("└") and lines[12].split() == ["step", "0", "50"]
+    history = json.loads(ok("runs", "show", "c0ffee", "--metric", "loss", "--json"))
+    assert [p["step"] for p in history] == list(range(51)) and history[-1]["value"] == 0.5
+    assert "has no metric 'acc'; its metrics: loss." in fails("runs", "show", "c0ffee", "--metric", "acc")
+
+
+def test_runs_show_metric_chart_with_non_finite_values():
+    _run_with_id("c0ffee" + "1" * 26, "odd", metrics={"m": [2.0, float("nan"), float("inf"), 1.0]})
+    last = ok("runs", "show", "c0ffee1", "--metric", "m").splitlines()[-1]
+    assert last.split("   ") == ["min 1 (step 3)", "max 2 (step 0)", "last 1 (step 3)", "4 points", "2 not finite (not drawn)"]
+
+
+# ---------------------------------------------------------------------- snapshots at a fixed width
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "cli"
+
+
+def _snapshot(name: str, output: str) -> None:
+    """Compare with tests/snapshots/cli/<name>.txt; AUTOTRACK_UPDATE_SNAPSHOTS=1 rewrites the file."""
+    path = SNAPSHOTS / f"{name}.txt"
+    if os.environ.get("AUTOTRACK_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(output)
+        if os.environ.get("CI") == "true" and os.environ.get("AUTOTRACK_UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(f"snapshot {path} was missing")
+    assert output == path.read_text(), f"output differs from {path}; rerun with AUTOTRACK_UPDATE_SNAPSHOTS=1 if intended"
+
+
+def _snapshot_store():
+    """Fixed ids, names, times and values: a search with two child runs, a failed run, a NaN metric."""
+    from autotrack.stores import get_store
+    from autotrack.tracking.entities import Metric, Param, RunTag
+
+    store = get_store(os.environ["AUTOTRACK_TRACKING_URI"])
+    experiment_id = store.create_experiment("snapshots")
+    t0 = 1_700_000_000_000
+    specs = [  # id, name, parent, status, params, metrics
+        ("aaaaaaaa" + "0" * 24, "grid-search", None, "FINISHED", {"cv": "3"}, {"best_cv_score": 0.9666666}),
+        ("bbbbbbbb" + "0" * 24, "candidate-1", "aaaaaaaa" + "0" * 24, "FINISHED", {"C": "0.1"}, {"mean_test_score": 0.95, "std_test_score": 0.0123456}),
+        ("cccccccc" + "0" * 24, "candidate-2", "aaaaaaaa" + "0" * 24, "FINISHED", {"C": "1.0"}, {"mean_test_score": 0.9666666, "std_test_score": 0.0098765}),
+        ("dddddddd" + "0" * 24, "diverged", None, "FAILED", {"C": "100"}, {"mean_test_score": float("nan"), "loss": 123456.789}),
+    ]
+    for i, (run_id, name, parent, status, params, metrics) in enumerate(specs):
+        tags = [RunTag("mlflow.parentRunId", parent)] if parent else []
+        store.create_run(experiment_id=experiment_id, user_id="tester", start_time=t0 - i * 60_000, tags=tags, run_name=name, run_id=run_id)
+        store.log_batch(run_id, metrics=[Metric(k, v, t0, 0) for k, v in metrics.items()], params=[Param(k, v) for k, v in params.items()])
+        store.update_run_info(run_id, status, t0 + 5_000)
+    return experiment_id
+
+
+def _fixed_times(output: str) -> str:
+    # start times print in the machine's local zone; the snapshot holds a placeholder of the same width
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "YYYY-MM-DD hh:mm:ss", output)
+
+
+def test_snapshot_runs_list():
+    _snapshot_store()
+    _snapshot("runs_list_w100", _fixed_times(ok("runs", "list", "-e", "snapshots", width=100)))
+    _snapshot("runs_list_w60", _fixed_times(ok("runs", "list", "-e", "snapshots", width=60)))
+    _snapshot("runs_list_columns_w100", _fixed_times(ok(
+        "runs", "list", "-e", "snapshots", "--columns", "params.C,metrics.mean_test_score,attributes.duration", width=100)))
+
+
+def test_snapshot_runs_compare_and_empty_store(tmp_path):
+    _snapshot_store()
+    _snapshot("runs_compare_w100", ok("runs", "compare", "bbbbbbbb", "cccccccc", "dddddddd", width=100))
+    out = ok("runs", "list", "--tracking-uri", "sqlite:///nowhere/tracking.db", width=100)
+    _snapshot("runs_list_no_store_w100", out)
+
+
+def test_snapshot_runs_show_metric():
+    _run_with_id("c0ffee" + "2" * 26, "curve", metrics={"loss": [round(2.0 * 0.9 ** step, 6) for step in range(40)]})
+    _snapshot("runs_show_metric_w72", ok("runs", "show", "c0ffee2", "--metric", "loss", width=72))
+
+
+def test_no_lock_file_left_beside_the_database(tmp_path):
+    uri = f"sqlite:///{tmp_path}/store/tracking.db"
+    autotrack.TrackingClient(uri).create_experiment("made")  # creates and migrates the database
+    assert "made" in ok("experiments", "list", "--tracking-uri", uri)
+    left = sorted(p.name for p in (tmp_path / "store").iterdir())
+    assert [name for name in left if not name.startswith("tracking.db")] == []
+    assert set(left) <= {"tracking.db", "tracking.db-wal", "tracking.db-shm"}, left

@@ -260,7 +260,11 @@ def _migration_lock(engine: sa.Engine):
         if not db_path or db_path == ":memory:":
             yield
             return
-        with open(db_path + ".migrate-lock", "a+") as handle:
+        # The lock is taken on the database file itself, so no lock file is left beside it. flock
+        # locks are separate from the POSIX record locks SQLite takes on the same file (Linux, macOS),
+        # so they do not interfere; opening with "a" creates an empty file, which SQLite takes as a
+        # new database.
+        with open(db_path, "ab") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

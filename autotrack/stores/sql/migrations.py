@@ -249,6 +249,19 @@ def refuse_foreign_schema(engine: sa.Engine, shown_uri: str) -> None:
 
 
 # ---------------------------------------------------------------------- upgrading
+def _sqlite_lock_path(db_path: str) -> str:
+    """``<temp>/autotrack-locks-<uid>/<hash of the database's real path>.lock``: one lock per database file."""
+    import hashlib
+    import os
+    import tempfile
+
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    folder = os.path.join(tempfile.gettempdir(), f"autotrack-locks-{user}")  # per user: no permission clash
+    os.makedirs(folder, exist_ok=True)
+    digest = hashlib.sha256(os.path.realpath(db_path).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return os.path.join(folder, f"{digest}.lock")
+
+
 @contextlib.contextmanager
 def _migration_lock(engine: sa.Engine):
     """Serialize migrations between processes that open the same database at the same moment."""
@@ -260,11 +273,10 @@ def _migration_lock(engine: sa.Engine):
         if not db_path or db_path == ":memory:":
             yield
             return
-        # The lock is taken on the database file itself, so no lock file is left beside it. flock
-        # locks are separate from the POSIX record locks SQLite takes on the same file (Linux, macOS),
-        # so they do not interfere; opening with "a" creates an empty file, which SQLite takes as a
-        # new database.
-        with open(db_path, "ab") as handle:
+        # The lock file lives in the temp folder, named after the database's real path, so nothing is
+        # left beside the database. (Not the database file itself: closing any descriptor of it would
+        # drop the POSIX locks SQLite holds on it in this process.)
+        with open(_sqlite_lock_path(db_path), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

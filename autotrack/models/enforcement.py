@@ -6,7 +6,11 @@ Rules (docs/model-format.md has the full table):
 - types may widen (integer -> long -> float/double, float -> double); long values narrow to
   integer only when every value fits in 32 bits; anything else is an error naming the column, the
   expected and the received type;
-- tensors: dtype may widen as numpy's "safe" casting allows; shapes must match, ``-1`` matches any size.
+- tensors: dtype may widen as numpy's "safe" casting allows; shapes must match, ``-1`` matches any size;
+- Array, Object and Map columns (MLflow's types) are checked value by value: a list whose every element
+  has the item type, a dict with every required field and no undeclared one, a dict with string keys;
+  numbers inside them follow the same widening rules (an int where a double is declared is converted,
+  a float where a long is declared is an error).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from autotrack.exceptions import InvalidParameterError
 from autotrack.models.data import is_sparse, normalize
 from autotrack.models.errors import SchemaEnforcementError
 from autotrack.models.schema_inference import column_type
-from autotrack.types import ColSpec, DataType, Schema, TensorSpec
+from autotrack.types import Array, ColSpec, DataType, Map, Object, Schema, TensorSpec, ValueType
 
 # received type -> the declared types it converts to without losing information
 _WIDENS_TO: dict[DataType, set[DataType]] = {
@@ -41,11 +45,102 @@ def _fail(what: str, expected: str, received: str, accepted: str, hint: str = ""
     return SchemaEnforcementError(message + (f". {hint}" if hint else ""))
 
 
+def _type_name(dtype: ValueType) -> str:
+    return dtype.name if isinstance(dtype, DataType) else repr(dtype)
+
+
+def _is_list(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim >= 1)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _enforce_value(value: Any, expected: ValueType, where: str) -> Any:
+    """One value (of an Array, Object or Map column, at any depth) checked and converted to ``expected``."""
+    import datetime
+
+    import numpy as np
+
+    def fail(what: str) -> SchemaEnforcementError:
+        return SchemaEnforcementError(f"{where}: expected {_type_name(expected)}, got {what}")
+
+    if isinstance(expected, Array):
+        if not _is_list(value):
+            raise fail(f"{type(value).__name__} {value!r} (not a list)")
+        items = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        return [_enforce_value(item, expected.dtype, f"{where}[{i}]") for i, item in enumerate(items)]
+    if isinstance(expected, (Object, Map)):
+        if not isinstance(value, dict):
+            raise fail(f"{type(value).__name__} {value!r} (not a dict)")
+        if isinstance(expected, Map):
+            bad = [k for k in value if not isinstance(k, str)]
+            if bad:
+                raise fail(f"the key {bad[0]!r}; a Map's keys are strings")
+            return {k: _enforce_value(v, expected.value_type, f"{where}[{k!r}]") for k, v in value.items()}
+        declared = {p.name: p for p in expected.properties}
+        missing = [p.name for p in expected.properties if p.required and _missing(value.get(p.name))]
+        if missing:
+            raise fail(f"a dict without the required field(s) {missing}")
+        extra = sorted(str(k) for k in value if k not in declared)
+        if extra:
+            raise fail(f"the field(s) {extra}, which the signature does not declare (declared: {sorted(declared)})")
+        return {k: (v if _missing(v) else _enforce_value(v, declared[k].dtype, f"{where}[{k!r}]")) for k, v in value.items()}
+    if isinstance(value, (bool, np.bool_)):
+        if expected is DataType.boolean:
+            return bool(value)
+        raise fail(f"the boolean {value!r}")
+    if expected is DataType.boolean:
+        raise fail(f"{type(value).__name__} {value!r}")
+    if expected in (DataType.integer, DataType.long):
+        if isinstance(value, (int, np.integer)):
+            if expected is DataType.integer and not _INT32[0] <= int(value) <= _INT32[1]:
+                raise fail(f"{value}, which does not fit in a 32-bit integer")
+            return int(value)
+        raise fail(f"{type(value).__name__} {value!r}" + ("; converting would lose information" if isinstance(value, (float, np.floating)) else ""))
+    if expected in (DataType.float, DataType.double):
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return float(value)
+        raise fail(f"{type(value).__name__} {value!r}")
+    if expected is DataType.string:
+        if isinstance(value, str):
+            return str(value)
+        raise fail(f"{type(value).__name__} {value!r}")
+    if expected is DataType.binary:
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value)
+        raise fail(f"{type(value).__name__} {value!r}")
+    if isinstance(value, (datetime.datetime, datetime.date, np.datetime64)):  # DataType.datetime
+        return value
+    raise fail(f"{type(value).__name__} {value!r}")
+
+
+def _enforce_nested_column(values: Any, spec: ColSpec, what: str) -> Any:
+    """A column of lists or dicts, checked and converted value by value."""
+    import pandas as pd
+
+    out = []
+    for position, value in enumerate(values.tolist()):
+        where = f"{what}, row {position}"
+        if _missing(value):
+            if spec.required:
+                raise SchemaEnforcementError(f"{where}: the column is required and the value is missing; expected {_type_name(spec.type)}")
+            out.append(None)
+            continue
+        out.append(_enforce_value(value, spec.type, where))
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
 def _enforce_column(values: Any, spec: ColSpec, what: str) -> Any:
     """``values`` (a Series) converted to ``spec.type``, or an error."""
     import numpy as np
 
     expected = spec.type
+    if not isinstance(expected, DataType):
+        return _enforce_nested_column(values, spec, what)
     if not spec.required and values.isna().all():
         return values  # an optional column given with no values is the same as an absent one
     if values.dtype == object and expected not in (DataType.string, DataType.binary):
@@ -72,7 +167,7 @@ def _enforce_column(values: Any, spec: ColSpec, what: str) -> Any:
         hint = "The column has missing values, which pandas stores as floats; fill them before predicting"
     elif received in (DataType.float, DataType.double) and expected in (DataType.integer, DataType.long, DataType.float):
         hint = "Converting would lose information"
-    raise _fail(what, expected.name, received.name, _accepted_for(expected), hint)
+    raise _fail(what, expected.name, _type_name(received), _accepted_for(expected), hint)
 
 
 def _enforce_tensor(array: Any, spec: TensorSpec, what: str) -> Any:
@@ -82,8 +177,9 @@ def _enforce_tensor(array: Any, spec: TensorSpec, what: str) -> Any:
     if not is_sparse(array):
         array = np.asarray(array)
     if array.dtype != spec.dtype:
-        same_text = array.dtype.kind == spec.dtype.kind == "U"
-        if not same_text and not np.can_cast(array.dtype, spec.dtype, casting="safe"):
+        same_text = array.dtype.kind == spec.dtype.kind and array.dtype.kind in "US"  # "str" / "bytes": any length
+        # numpy calls number -> text "safe"; a text tensor takes text only
+        if not same_text and (spec.dtype.kind in "US" or not np.can_cast(array.dtype, spec.dtype, casting="safe")):
             raise SchemaEnforcementError(
                 f"{what}: expected dtype {spec.dtype}, got {array.dtype}; accepted: {spec.dtype} or a dtype "
                 f"that converts to it without loss")
@@ -148,6 +244,9 @@ def enforce_schema(data: Any, schema: Schema, direction: str = "input") -> Any:
     import numpy as np
     import pandas as pd
 
+    if not schema.is_tensor_spec() and isinstance(data, (list, tuple)) and data and all(_is_list(r) for r in data) \
+            and len(schema) == 1 and isinstance(schema.inputs[0].type, Array):
+        data = pd.DataFrame({schema.input_names()[0]: list(data)})  # a list of lists: rows of one Array column
     data = normalize(data, f"model {direction}")
     if schema.is_tensor_spec():
         if schema.has_input_names():

@@ -27,6 +27,12 @@ def _json_value(value: Any) -> Any:
         return None
     if isinstance(value, np.generic):
         return _json_value(value.item())
+    if isinstance(value, np.ndarray):  # a list-valued cell (Array column)
+        return [_json_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):  # a dict-valued cell (Object or Map column)
+        return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if hasattr(value, "isoformat"):

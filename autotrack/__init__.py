@@ -21,13 +21,17 @@ _LAZY_ATTRS: dict[str, str] = {
         "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags", "delete_tag",
         "log_artifact", "log_artifacts", "log_dict", "log_text", "log_figure", "flush", "ActiveRun",
         "delete_run",
+        # MLflow names (issue 11)
+        "log_table", "log_image", "set_experiment_tag", "set_experiment_tags", "get_parent_run",
     )
 }
 _LAZY_ATTRS.update({
     "TrackingClient": "autotrack.tracking.client",
+    "MlflowClient": "autotrack.tracking.client",
     "RunStatus": "autotrack.entities",
     "ViewType": "autotrack.entities",
     "AutotrackException": "autotrack.exceptions",
+    "MlflowException": "autotrack.exceptions",
 })
 # submodules reachable as attributes: autotrack.sklearn, autotrack.models, ...
 _LAZY_SUBMODULES = {"sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch", "torch"}

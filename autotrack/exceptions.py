@@ -16,3 +16,5 @@ from autotrack.entities.errors import (  # noqa: F401
     SchemaVersionError,
     StoreConnectionError,
 )
+
+MlflowException = AutotrackException  # MLflow's name: ``except MlflowException`` catches autotrack's errors

@@ -8,6 +8,11 @@ RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 INVALID_STATE = "INVALID_STATE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 BAD_REQUEST = "BAD_REQUEST"
+# error code -> HTTP status, as MLflow's server maps them
+HTTP_STATUS = {
+    INVALID_PARAMETER_VALUE: 400, BAD_REQUEST: 400, INVALID_STATE: 500, RESOURCE_DOES_NOT_EXIST: 404,
+    RESOURCE_ALREADY_EXISTS: 400, INTERNAL_ERROR: 500,
+}
 
 
 class AutotrackException(Exception):
@@ -20,6 +25,10 @@ class AutotrackException(Exception):
         self.message = message
         if error_code is not None:
             self.error_code = error_code
+
+    def get_http_status_code(self) -> int:
+        """The HTTP status MLflow's server answers this error code with (500 for codes it does not map)."""
+        return HTTP_STATUS.get(self.error_code, 500)
 
 
 class InvalidParameterError(AutotrackException, ValueError):

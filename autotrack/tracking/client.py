@@ -409,6 +409,29 @@ class TrackingClient:
                 )
             self.log_artifact(run_id, local, folder or None)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Save a DataFrame or dict of columns as the table ``artifact_file`` (.json or .parquet), appending
+        to the rows already there, in MLflow's format (``{"columns", "data"}``); see :mod:`autotrack.tracking.media`."""
+        from autotrack.tracking import media
+
+        media.log_table(self, run_id, data, artifact_file)
+
+    def log_image(self, run_id: str, image: Any, artifact_file: str | None = None, key: str | None = None,
+                  step: int | None = None, timestamp: int | None = None, synchronous: bool | None = None) -> None:
+        """Save a numpy array or PIL image: at ``artifact_file``, or under ``images/`` by ``key`` and ``step``
+        (MLflow's layout, with a WebP preview). ``synchronous`` is accepted for MLflow's signature; writes are synchronous."""
+        from autotrack.tracking import media
+
+        media.log_image(self, run_id, image, artifact_file, key, step, timestamp)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The parent of a child run (tag ``mlflow.parentRunId``), or ``None`` for a top-level run."""
+        parent = self.get_run(run_id).data.tags.get(tag_names.PARENT_RUN_ID)
+        return self.get_run(parent) if parent else None
+
+
+MlflowClient = TrackingClient  # MLflow's name for the explicit client
+
 
 def _user() -> str:
     global _user_name

@@ -106,6 +106,18 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     return experiment
 
 
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag on the active experiment (the one ``set_experiment`` chose, else the default)."""
+    _client().set_experiment_tag(current_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Set several tags on the active experiment."""
+    client, experiment_id = _client(), current_experiment_id()
+    for key, value in tags.items():
+        client.set_experiment_tag(experiment_id, key, value)
+
+
 def get_experiment(experiment_id: str) -> Experiment:
     return _client().get_experiment(experiment_id)
 
@@ -280,6 +292,11 @@ def _run_for_logging() -> ActiveRun:
     return start_run()  # as MLflow does, logging with no active run starts one
 
 
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent run of a child run, or ``None`` for a top-level run."""
+    return _client().get_parent_run(run_id)
+
+
 def get_run(run_id: str) -> Run:
     """The run ``run_id`` with its latest metrics, params and tags."""
     return _client().get_run(run_id)
@@ -387,6 +404,22 @@ def log_dict(dictionary: Any, artifact_file: str) -> None:
 def log_figure(figure: Any, artifact_file: str) -> None:
     run = _run_for_logging()
     run._client.log_figure(run.info.run_id, figure, artifact_file)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a DataFrame or dict of columns as a table artifact (.json or .parquet), appending rows; MLflow's format."""
+    if run_id is None:
+        run = _run_for_logging()
+        run._client.log_table(run.info.run_id, data, artifact_file)
+    else:
+        _client().log_table(run_id, data, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str | None = None, key: str | None = None, step: int | None = None,
+              timestamp: int | None = None, synchronous: bool | None = None) -> None:
+    """Save a numpy array or PIL image in the active run: at ``artifact_file``, or by ``key`` and ``step``."""
+    run = _run_for_logging()
+    run._client.log_image(run.info.run_id, image, artifact_file, key, step, timestamp, synchronous)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

@@ -17,7 +17,7 @@ def test_valid_keys(key):
 
 @pytest.mark.parametrize(
     "key, fragment",
-    [("", "''"), ("a" * 251, "aaaa"), ("bad!key", "'bad!key'"), ("a/../b", "'a/../b'"), ("/abs", "'/abs'"), ("ü", "'ü'"), (3, "3")],
+    [("", "''"), ("a" * 251, "aaaa"), ("bad!key", "'bad!key'"), ("a/../b", "'a/../b'"), ("/abs", "'/abs'"), ("a//b", "'a//b'"), (3, "3")],
 )
 def test_invalid_keys_name_the_value_and_the_rule(key, fragment):
     with pytest.raises(InvalidParameterError) as err:

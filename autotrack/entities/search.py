@@ -6,7 +6,8 @@ A filter is clauses joined by ``AND`` (``OR`` is not supported), each ``<entity>
 
 Entities: ``metrics`` (numbers), ``params`` and ``tags`` (quoted strings), ``attributes`` (run columns);
 a bare attribute name (``status``, ``run_name``, ``start_time``...) means the attribute. Keys with special
-characters are quoted with backticks or double quotes. String values use single or double quotes; a
+characters are quoted with backticks or double quotes; entity names and attribute names may be in
+backticks too (```params`.opt``, ```Run name``` = MLflow's alias of ``run_name``). String values use single or double quotes; a
 quote inside a value is doubled (``'it''s'``). LIKE/ILIKE patterns use ``%`` and ``_`` wildcards, and a
 backslash makes the next character literal (``'100\\%'``). This module only parses; the SQL store
 translates the result (``autotrack.stores.sql.search``). It imports nothing beyond the standard library.
@@ -50,6 +51,7 @@ _ATTRIBUTE_ALIASES = {
     "run_uuid": "run_id",
     "id": "run_id",
     "run_name": "run_name",
+    "run name": "run_name",  # MLflow's `Run name` / `Run Name` (keys are looked up lower-cased)
     "status": "status",
     "user_id": "user_id",
     "artifact_uri": "artifact_uri",
@@ -233,9 +235,22 @@ class _Parser:
         return OrderBy(entity, key, ascending)
 
     def identifier(self) -> tuple[str, str]:
-        """``entity.key`` (key bare or quoted) or a bare attribute name."""
+        """``entity.key`` (key bare or quoted) or a bare attribute name; either may be in backticks, as
+        in MLflow (```params`.opt``, ```Run name```)."""
         self.skip_space()
         start = self.pos
+        if self.text.startswith("`", start):
+            end = self.text.find("`", start + 1)
+            if end < 0:
+                raise self.fail("unterminated `-quoted name", start)
+            word = self.text[start + 1 : end]
+            if self.text.startswith(".", end + 1) and word.lower() in _ENTITY_ALIASES:
+                entity = _ENTITY_ALIASES[word.lower()]
+                self.pos = end + 2
+                key = self.key(entity, f"`{word}`")
+                return entity, _canonical_key(self, entity, key, start)
+            self.pos = end + 1
+            return ATTRIBUTE, _canonical_key(self, ATTRIBUTE, word, start)
         match = _WORD.match(self.text, self.pos)
         head = match.group() if match else ""
         if head and self.text.startswith(".", match.end()) and head.lower() in _ENTITY_ALIASES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import posixpath
 import re
 
 from autotrack.entities.errors import InvalidParameterError
@@ -12,9 +13,12 @@ MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
-_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
+# MLflow 3.17's rule: word characters of any alphabet (letters, digits, '_'), '-', '.', ' ', '/', ':';
+# and the key must be a path that normalisation leaves as it is (see _changes_as_path).
+_KEY_RE = re.compile(r"^[/\w.\- :]+$")
 _RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-_ACCEPTED_KEY = "letters, digits, '_', '-', '.', ' ', '/' and ':', at most 250 characters, no '..' and no leading '/'"
+_ACCEPTED_KEY = ("letters (of any alphabet), digits, '_', '-', '.', ' ', '/' and ':', at most 250 characters, "
+                 "written as a normalised path (no leading '/', no '//', no '.' or '..' segment, no trailing '/')")
 
 # Keys seen valid before. Checking a key costs a regex; training loops log the same few keys millions of
 # times, so a set lookup is the hot path. Bounded so that a pathological caller cannot grow it forever.
@@ -27,11 +31,18 @@ def validate_key(kind: str, key: object) -> str:
         return key  # type: ignore[return-value]
     if not isinstance(key, str):
         raise InvalidParameterError(f"Invalid {kind} key {key!r}: expected a string of {_ACCEPTED_KEY}.")
-    if not key or len(key) > MAX_KEY_LENGTH or not _KEY_RE.match(key) or ".." in key or key.startswith("/"):
+    if not key or len(key) > MAX_KEY_LENGTH or not _KEY_RE.match(key) or _changes_as_path(key):
         raise InvalidParameterError(f"Invalid {kind} key {key!r}: keys may contain {_ACCEPTED_KEY}.")
     if len(_valid_keys) < 100_000:
         _valid_keys.add(key)
     return key
+
+
+def _changes_as_path(key: str) -> bool:
+    """True for keys such as ``a/./b``, ``a//b``, ``a/``, ``../a`` or ``/a``, which name another path once
+    normalised (``a..b`` is fine: ``..`` is only special as a whole segment)."""
+    norm = posixpath.normpath(key)
+    return norm != key or norm == "." or norm.startswith("..") or norm.startswith("/")
 
 
 def validate_metric_value(key: str, value: object) -> float:
@@ -46,8 +57,16 @@ def validate_metric_value(key: str, value: object) -> float:
             np = sys.modules.get("numpy")
             if np is not None and isinstance(value, np.generic) and not isinstance(value, np.bool_) and np.issubdtype(type(value), np.number) and not np.issubdtype(type(value), np.complexfloating):
                 return float(value)
+            if np is not None and isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+                # a one-value array (np.array([0.5]), a 0-d array, a reduced tensor) is that value, as in MLflow
+                return float(value.reshape(-1)[0])
         except Exception:  # pragma: no cover - defensive
             pass
+        if type(value).__name__ == "ndarray" and hasattr(value, "shape"):
+            raise InvalidParameterError(
+                f"Invalid metric value for metric {key!r}: a numpy array of {value.size} values (shape "
+                f"{value.shape}, dtype {value.dtype}); a metric value is one number (an array of one number is accepted)."
+            )
         raise InvalidParameterError(
             f"Invalid metric value {value!r} (type {type(value).__name__}) for metric {key!r}: "
             "metric values must be numbers (int or float; NaN and +-inf are accepted), not bool or str."
@@ -64,9 +83,11 @@ def validate_step(key: str, step: object) -> int:
 
 
 def validate_timestamp(key: str, timestamp: object) -> int:
-    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Real) or (isinstance(timestamp, float) and not math.isfinite(timestamp)):
+    """``timestamp`` as an int: milliseconds since the epoch, never negative (MLflow's rule)."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Real) or (isinstance(timestamp, float) and not math.isfinite(timestamp)) \
+            or timestamp < 0:
         raise InvalidParameterError(
-            f"Invalid timestamp {timestamp!r} for metric {key!r}: expected milliseconds since the epoch as an integer."
+            f"Invalid timestamp {timestamp!r} for metric {key!r}: expected milliseconds since the epoch as a non-negative integer."
         )
     return int(timestamp)
 

@@ -224,7 +224,7 @@ class TrackingClient:
             value = validation.validate_metric_value(key, value)
         if timestamp is None:
             timestamp = now_ms()
-        elif timestamp.__class__ is not int:  # log_metrics/log_batch pass one int for many metrics
+        elif timestamp.__class__ is not int or timestamp < 0:  # log_metrics/log_batch pass one int for many metrics
             timestamp = validation.validate_timestamp(key, timestamp)
         step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
         self._pipeline.add((METRIC, run_id, key, value, timestamp, step))

@@ -472,7 +472,7 @@ def test_help_texts_say_only_what_exists():
 def _run_with_id(run_id: str, name: str, metrics: dict[str, list[float]] | None = None) -> str:
     """A finished run with a chosen id, written through the store (the client picks ids itself)."""
     from autotrack.stores import get_store
-    from autotrack.tracking.entities import Metric
+    from autotrack.entities import Metric
 
     store = get_store(os.environ["AUTOTRACK_TRACKING_URI"])
     store.create_run(experiment_id="0", user_id="tester", start_time=1_700_000_000_000, run_name=name, run_id=run_id)
@@ -556,7 +556,7 @@ def _snapshot(name: str, output: str) -> None:
 def _snapshot_store():
     """Fixed ids, names, times and values: a search with two child runs, a failed run, a NaN metric."""
     from autotrack.stores import get_store
-    from autotrack.tracking.entities import Metric, Param, RunTag
+    from autotrack.entities import Metric, Param, RunTag
 
     store = get_store(os.environ["AUTOTRACK_TRACKING_URI"])
     experiment_id = store.create_experiment("snapshots")

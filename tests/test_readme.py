@@ -25,3 +25,10 @@ def test_docs_links_in_readme_resolve():
     readme = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (ROOT / target).is_file(), target
+
+
+def test_readme_links_the_migration_guide_and_promises_no_one_line_switch():
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/migrating-from-mlflow.md" in readme
+    for claim in ("unchanged but for this line", "only this line changes", "only the import changes"):
+        assert claim not in readme

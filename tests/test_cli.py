@@ -141,7 +141,8 @@ def test_experiments_list_all_shows_deleted():
     experiment_id = ok("experiments", "create", "old").strip()
     autotrack.TrackingClient().delete_experiment(experiment_id)
     assert "old" not in ok("experiments", "list")
-    assert cells(line_of(ok("experiments", "list", "--all"), experiment_id))[:3] == [experiment_id, "old", "deleted"]
+    out = ok("experiments", "list", "--all", width=250)  # the tmp-path artifact location on one line
+    assert cells(line_of(out, experiment_id))[:3] == [experiment_id, "old", "deleted"]
 
 
 # ---------------------------------------------------------------------- runs list

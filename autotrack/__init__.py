@@ -22,7 +22,7 @@ _LAZY_ATTRS: dict[str, str] = {
         "log_artifact", "log_artifacts", "log_dict", "log_text", "log_figure", "flush", "ActiveRun",
         "delete_run",
         # MLflow names (issue 11)
-        "log_table", "log_image", "set_experiment_tag", "set_experiment_tags", "get_parent_run",
+        "log_table", "log_image", "set_experiment_tag", "set_experiment_tags", "get_parent_run", "log_input", "log_inputs",
     )
 }
 _LAZY_ATTRS.update({
@@ -34,7 +34,7 @@ _LAZY_ATTRS.update({
     "MlflowException": "autotrack.exceptions",
 })
 # submodules reachable as attributes: autotrack.sklearn, autotrack.models, ...
-_LAZY_SUBMODULES = {"sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch", "torch"}
+_LAZY_SUBMODULES = {"data", "sklearn", "xgboost", "models", "types", "pyfunc", "tracking", "exceptions", "stores", "artifacts", "core", "integrations", "keras", "tensorflow", "pytorch", "torch"}
 
 __all__ = sorted(_LAZY_ATTRS) + ["autolog", "__version__"]
 

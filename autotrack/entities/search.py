@@ -4,7 +4,9 @@ A filter is clauses joined by ``AND`` (``OR`` is not supported), each ``<entity>
 
     metrics.acc > 0.9 AND params.model = 'rf' AND tags.`team name` ILIKE '%ml%' AND status IN ('FINISHED')
 
-Entities: ``metrics`` (numbers), ``params`` and ``tags`` (quoted strings), ``attributes`` (run columns);
+Entities: ``metrics`` (numbers), ``params`` and ``tags`` (quoted strings), ``attributes`` (run columns),
+``datasets`` (``datasets.name``, ``datasets.digest``, ``datasets.context``: some dataset the run used
+has that value; filters only, not sorts);
 a bare attribute name (``status``, ``run_name``, ``start_time``...) means the attribute. Keys with special
 characters are quoted with backticks or double quotes; entity names and attribute names may be in
 backticks too (```params`.opt``, ```Run name``` = MLflow's alias of ``run_name``). String values use single or double quotes; a
@@ -29,6 +31,8 @@ METRIC = "metric"
 PARAM = "param"
 TAG = "tag"
 ATTRIBUTE = "attribute"
+DATASET = "dataset"
+DATASET_KEYS = ("name", "digest", "context")  # datasets.<key>: a dataset input of the run has this value
 
 _ENTITY_ALIASES = {
     "metric": METRIC,
@@ -43,6 +47,8 @@ _ENTITY_ALIASES = {
     "attributes": ATTRIBUTE,
     "attr": ATTRIBUTE,
     "run": ATTRIBUTE,
+    "dataset": DATASET,
+    "datasets": DATASET,
 }
 
 # Attribute names users may write, mapped to the canonical name the store understands.
@@ -99,6 +105,8 @@ def accepted_ops(entity: str, key: str) -> tuple[str, ...]:
         return NUMERIC_OPS + NULL_OPS
     if entity in (PARAM, TAG):
         return STRING_OPS + NULL_OPS
+    if entity == DATASET:
+        return STRING_OPS
     base = NUMERIC_OPS if key in NUMERIC_ATTRIBUTES else STRING_OPS
     return base + NULL_OPS if key in NULLABLE_ATTRIBUTES else base
 
@@ -150,7 +158,7 @@ def decode_page_token(token: str | None) -> int:
     return offset
 
 
-_PLURAL = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}
+_PLURAL = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes", DATASET: "datasets"}
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_.:/\-]+")
 _WORD = re.compile(r"[A-Za-z_]+")
@@ -223,7 +231,10 @@ class _Parser:
     def order_item(self) -> OrderBy:
         if self.at_end():
             raise self.fail("empty order_by item; expected e.g. 'metrics.acc DESC'")
+        start = self.pos
         entity, key = self.identifier()
+        if entity == DATASET:
+            raise self.fail("runs cannot be sorted by datasets; datasets.<field> is for filters", start)
         ascending = True
         if not self.at_end():
             start, word = self.pos, self.take_word()
@@ -363,7 +374,12 @@ class _Parser:
 
 
 def _canonical_key(parser: _Parser, entity: str, key: str, start: int) -> str:
-    """Attribute keys are checked and mapped to canonical names; other keys are returned as written."""
+    """Attribute keys are checked and mapped to canonical names; dataset keys are checked; other keys
+    are returned as written."""
+    if entity == DATASET:
+        if key not in DATASET_KEYS:
+            raise parser.fail(f"unknown dataset field {key!r}; accepted: {', '.join(DATASET_KEYS)}", start)
+        return key
     if entity != ATTRIBUTE:
         return key
     canonical = _ATTRIBUTE_ALIASES.get(key.lower())

@@ -424,6 +424,35 @@ class TrackingClient:
 
         media.log_image(self, run_id, image, artifact_file, key, step, timestamp)
 
+    def log_inputs(self, run_id: str, datasets: Sequence[Any] = ()) -> None:
+        """Record datasets the run used: ``DatasetInput`` records, or ``(dataset, context)`` pairs of an
+        :mod:`autotrack.data` dataset and its context (``training``, ``eval``...). Written at once (after
+        what is queued for the run), so that a search by ``datasets.*`` finds the run right away."""
+        from autotrack.entities import DatasetInput, InputTag
+
+        records = []
+        for item in datasets:
+            if isinstance(item, DatasetInput):
+                records.append(item)
+                continue
+            dataset, context, extra = (tuple(item) + (None, None))[:3] if isinstance(item, tuple) else (item, None, None)
+            if not hasattr(dataset, "to_entity"):
+                raise InvalidParameterError(
+                    f"Invalid dataset {dataset!r}: expected one made by autotrack.data.from_pandas / from_numpy, or a DatasetInput.")
+            tags = dict(extra or {})
+            if context is not None:
+                if not isinstance(context, str) or not context:
+                    raise InvalidParameterError(f"Invalid dataset context {context!r}: expected a non-empty string such as 'training' or 'eval'.")
+                tags[DATASET_CONTEXT_TAG] = context
+            records.append(DatasetInput(dataset.to_entity(), tuple(InputTag(k, str(v)) for k, v in tags.items())))
+        if records:
+            self.flush()  # the run (created in the background) must be in the store first
+            self.store.log_inputs(run_id, records)
+
+    def log_input(self, run_id: str, dataset: Any, context: str | None = None, tags: dict[str, Any] | None = None) -> None:
+        """Record one :mod:`autotrack.data` dataset the run used, with its context (MLflow's ``mlflow.data.context`` tag)."""
+        self.log_inputs(run_id, [(dataset, context, tags)])
+
     def get_parent_run(self, run_id: str) -> Run | None:
         """The parent of a child run (tag ``mlflow.parentRunId``), or ``None`` for a top-level run."""
         parent = self.get_run(run_id).data.tags.get(tag_names.PARENT_RUN_ID)
@@ -431,6 +460,7 @@ class TrackingClient:
 
 
 MlflowClient = TrackingClient  # MLflow's name for the explicit client
+DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
 def _user() -> str:

@@ -415,6 +415,25 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
         _client().log_table(run_id, data, artifact_file)
 
 
+def log_input(dataset: Any, context: str | None = None, tags: dict[str, Any] | None = None) -> None:
+    """Record that the active run used ``dataset`` (``autotrack.data.from_pandas`` / ``from_numpy``),
+    in ``context`` (``training``, ``eval``, ...); runs are then found with ``datasets.name`` /
+    ``datasets.digest`` / ``datasets.context`` filters."""
+    run = _run_for_logging()
+    run._client.log_input(run.info.run_id, dataset, context, tags)
+
+
+def log_inputs(datasets: Sequence[Any], contexts: Sequence[str | None] | None = None,
+               tags_list: Sequence[dict[str, Any] | None] | None = None) -> None:
+    """Several datasets at once, each with its context (and tags)."""
+    run = _run_for_logging()
+    contexts = list(contexts) if contexts is not None else [None] * len(datasets)
+    tags_list = list(tags_list) if tags_list is not None else [None] * len(datasets)
+    if not len(contexts) == len(tags_list) == len(datasets):
+        raise InvalidParameterError(f"log_inputs: {len(datasets)} datasets, {len(contexts)} contexts and {len(tags_list)} tags; give one each.")
+    run._client.log_inputs(run.info.run_id, list(zip(datasets, contexts, tags_list)))
+
+
 def log_image(image: Any, artifact_file: str | None = None, key: str | None = None, step: int | None = None,
               timestamp: int | None = None, synchronous: bool | None = None) -> None:
     """Save a numpy array or PIL image in the active run: at ``artifact_file``, or by ``key`` and ``step``."""

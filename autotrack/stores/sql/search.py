@@ -29,9 +29,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
 from autotrack.entities.errors import InvalidParameterError
-from autotrack.stores.sql.models import latest_metrics, params, runs, tags
-from autotrack.entities.search import ATTRIBUTE, METRIC, PARAM, Comparison, OrderBy, parse_filter, parse_order_by
+from autotrack.stores.sql.models import datasets, input_tags, inputs, latest_metrics, params, runs, tags
+from autotrack.entities.search import ATTRIBUTE, DATASET, METRIC, PARAM, Comparison, OrderBy, parse_filter, parse_order_by
 
+DATASET_CONTEXT_TAG = "mlflow.data.context"
 MAX_RESULTS_THRESHOLD = 100_000  # the store's upper bound on one page (MLflow: 50,000)
 
 FINITE, NAN, POS_INF, NEG_INF = 0, 1, 2, 3  # models: the ``special`` column of metric tables
@@ -111,6 +112,8 @@ def _filter(source: sa.FromClause, comparison: Comparison, name: str) -> tuple[s
     """Add what ``comparison`` needs to ``source``; return the new source and the WHERE condition."""
     if comparison.entity == ATTRIBUTE:
         return source, _compare(_ATTRIBUTE_COLUMNS[comparison.key], comparison.op, comparison.value)
+    if comparison.entity == DATASET:
+        return source, _dataset_condition(comparison, name)
     table = _key_table(comparison.entity).alias(name)
     owned_key = sa.and_(table.c.run_uuid == runs.c.run_uuid, _StringMatch(table.c.key, "=", comparison.key))
     if comparison.op in ("IS NULL", "IS NOT NULL"):
@@ -121,6 +124,23 @@ def _filter(source: sa.FromClause, comparison: Comparison, name: str) -> tuple[s
     if comparison.entity == METRIC:
         return source.join(table, owned_key), _metric_condition(table, comparison.op, comparison.value)
     return source.join(table, owned_key), _compare(table.c.value, comparison.op, comparison.value)
+
+
+def _dataset_condition(comparison: Comparison, name: str) -> ColumnElement[bool]:
+    """Some dataset input of the run has ``name`` / ``digest`` / context (its ``mlflow.data.context``
+    input tag) satisfying the clause: an EXISTS over inputs -> datasets (-> input_tags)."""
+    link, data = inputs.alias(f"{name}_i"), datasets.alias(f"{name}_d")
+    conditions = [
+        link.c.destination_type == "RUN", link.c.destination_id == runs.c.run_uuid,
+        link.c.source_type == "DATASET", link.c.source_id == data.c.dataset_uuid,
+    ]
+    if comparison.key == "context":
+        tag = input_tags.alias(f"{name}_t")
+        conditions += [tag.c.input_uuid == link.c.input_uuid, tag.c.name == DATASET_CONTEXT_TAG,
+                       _compare(tag.c.value, comparison.op, comparison.value)]
+    else:
+        conditions.append(_compare(data.c[comparison.key], comparison.op, comparison.value))
+    return sa.exists().where(*conditions)
 
 
 def _key_table(entity: str) -> sa.Table:

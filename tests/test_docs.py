@@ -5,8 +5,8 @@ How a page tells this test what it needs (HTML comments, invisible on GitHub):
 
 - ``<!-- docs-test: skip REASON -->`` on the line right before a fence: the block is not run; REASON
   says why (it installs packages, needs a server that is not part of this version, ...).
-- ``<!-- docs-test: setup`` ... ``-->``: Python run before the page's blocks (data the snippets use,
-  runs the commands look at).
+- ``<!-- docs-test: setup`` ... ``-->``: Python run at that place among the page's Python blocks (data
+  the snippets use, runs the commands look at).
 - ``<!-- docs-test: file NAME`` ... ``-->``: a file written into the page's folder first (``train.py``).
 
 The page's Python blocks run in order in one interpreter, as cells of a notebook (later blocks see
@@ -36,7 +36,6 @@ _DIRECTIVE = re.compile(r"^\s*<!--\s*docs-test:\s*(\w+)\s*(.*?)\s*(-->)?\s*$")
 class Page:
     python: list[tuple[int, str]] = field(default_factory=list)  # (line, code)
     bash: list[tuple[int, str]] = field(default_factory=list)
-    setup: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, language, reason)
 
@@ -55,7 +54,7 @@ def parse(path: pathlib.Path) -> Page:
                 body.append(lines[i])
                 i += 1
             if directive.group(1) == "setup":
-                page.setup.append("\n".join(body))
+                page.python.append((i + 1, "# (setup)\n" + "\n".join(body)))
             else:
                 page.files[directive.group(2)] = "\n".join(body) + "\n"
             i += 1
@@ -97,7 +96,7 @@ def _run(args: list[str], folder: pathlib.Path, what: str, stdin: str | None = N
 @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
 def test_page_commands_run(path, tmp_path):
     page = parse(path)
-    if not (page.python or page.bash):
+    if not (page.python or page.bash) or all(code.startswith("# (setup)") for _, code in page.python) and not page.bash:
         pytest.skip(f"{path.name} has no runnable block")
     for name, text in page.files.items():
         target = tmp_path / name
@@ -105,8 +104,8 @@ def test_page_commands_run(path, tmp_path):
         target.write_text(text)
     # the docs' relative paths (examples/...) are those of the repository: link them into the folder
     (tmp_path / "examples").symlink_to(ROOT / "examples")
-    if page.python or page.setup:
-        cells = [f"# setup\n{s}" for s in page.setup] + [f"# {path.name}:{line}\n{code}" for line, code in page.python]
+    if page.python:
+        cells = [f"# {path.name}:{line}\n{code}" for line, code in page.python]
         script = tmp_path / "_docs_page.py"
         script.write_text("\n\n".join(cells) + "\n")
         _run([sys.executable, str(script)], tmp_path, f"the python blocks of {path.name}")

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experiments": ("autotrack.cli.experiments:experiments", "List and create experiments."),
     "runs": ("autotrack.cli.runs:runs", "List, show and compare runs."),
     "run": ("autotrack.core.cli_run:run_command", "Run a command with autologging on (autotrack run -- python train.py)."),
-    "models": ("autotrack.models.cli:models", ""),  # serving: autotrack models serve|predict
+    "models": ("autotrack.models.cli:models", "Serve a model (MLflow's scoring protocol), or score a file."),  # serving
 }
 
 

@@ -319,11 +319,24 @@ def test_runs_show(tmp_path):
     assert sizes == {"notes/summary.txt": 5, "model/weights.txt": 2048, "readme.txt": 0}
 
 
+def test_runs_show_lists_the_datasets():
+    import pandas as pd
+
+    import autotrack.data
+
+    train = autotrack.data.from_pandas(pd.DataFrame({"a": [1, 2]}), name="train", source="data/train.csv")
+    with autotrack.start_run() as run:
+        autotrack.log_input(train, context="training")
+    out = ok("runs", "show", run.info.run_id, width=120)
+    assert "Datasets (1)" in out
+    assert cells(line_of(out, "train")) == ["train", train.digest, "training", '{"uri": "data/train.csv"}']
+
+
 def test_runs_show_run_without_anything():
     with autotrack.start_run() as run:
         pass
     out = ok("runs", "show", run.info.run_id)
-    assert "Params (0)" in out and "Metrics (0)" in out and "Artifacts (0 files)" in out
+    assert "Params (0)" in out and "Metrics (0)" in out and "Datasets (0)" in out and "Artifacts (0 files)" in out
 
 
 # ---------------------------------------------------------------------- runs compare

@@ -280,7 +280,7 @@ def run_json(run, artifacts=None) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @common.tracking_uri_option()
 def runs_show(run_id: str, metric_key: str | None, as_json: bool) -> None:
-    """Show one run: its info, params, latest metrics, tags and artifacts (recursively, with sizes).
+    """Show one run: its info, params, latest metrics, tags, datasets and artifacts (recursively, with sizes).
 
     RUN_ID is a run id or a unique prefix of at least 6 characters.
     """
@@ -320,6 +320,11 @@ def runs_show(run_id: str, metric_key: str | None, as_json: bool) -> None:
     section("Params", ["key", "value"], [[k, data.params[k]] for k in sorted(data.params)])
     section("Metrics", ["key", "latest value"], [[k, data.metrics[k]] for k in sorted(data.metrics)])
     section("Tags", ["key", "value"], [[k, data.tags[k]] for k in sorted(data.tags)])
+    inputs = getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []
+    section("Datasets", ["name", "digest", "context", "source"], [
+        [i.dataset.name, i.dataset.digest, {t.key: t.value for t in i.tags}.get("mlflow.data.context", "-"), i.dataset.source]
+        for i in inputs
+    ])
     files = [f for f in artifacts if not f.is_dir]
     blocks.append(f"\nArtifacts ({len(files)} file{'' if len(files) == 1 else 's'})")
     if artifacts:

@@ -83,8 +83,14 @@ def test_table_definitions_used_by_queries_match_the_migrated_schema(new_databas
 
 
 def test_a_current_database_is_opened_without_the_migration_lock(tmp_path):
+    from pathlib import Path
+
+    from autotrack.stores.sql.migrations import _sqlite_lock_path
+
     uri = f"sqlite:///{tmp_path}/t.db"
+    lock = Path(_sqlite_lock_path(str(tmp_path / "t.db")))  # in the temp folder, never beside the database
     SqlStore(uri).close()
-    (tmp_path / "t.db.migrate-lock").unlink()
+    lock.unlink()
     SqlStore(uri).close()  # at the current version: one read, no lock file
-    assert not (tmp_path / "t.db.migrate-lock").exists()
+    assert not lock.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("t.db")) == []

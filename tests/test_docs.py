@@ -7,7 +7,8 @@ How a page tells this test what it needs (HTML comments, invisible on GitHub):
   says why (it installs packages, needs a server that is not part of this version, ...).
 - ``<!-- docs-test: setup`` ... ``-->``: Python run at that place among the page's Python blocks (data
   the snippets use, runs the commands look at).
-- ``<!-- docs-test: file NAME`` ... ``-->``: a file written into the page's folder first (``train.py``).
+- ``<!-- docs-test: file NAME`` ... ``-->``: a file written into the page's folder first (``train.py``);
+  a visible block whose fence names a file (```` ```python tinyfit.py ````) is such a file too.
 
 The page's Python blocks run in order in one interpreter, as cells of a notebook (later blocks see
 earlier names); then its bash blocks run in order, each with ``bash -euo pipefail``, with ``python``
@@ -28,7 +29,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
+_FENCE = re.compile(r"^(\s*)```(\w*)(?:[ \t]+(\S+))?\s*$")  # ```python, or ```python NAME.py (a file)
 _DIRECTIVE = re.compile(r"^\s*<!--\s*docs-test:\s*(\w+)\s*(.*?)\s*(-->)?\s*$")
 
 
@@ -61,7 +62,7 @@ def parse(path: pathlib.Path) -> Page:
             continue
         fence = _FENCE.match(lines[i])
         if fence:
-            indent, language = fence.group(1), fence.group(2)
+            indent, language, file_name = fence.group(1), fence.group(2), fence.group(3)
             start = i
             body = []
             i += 1
@@ -73,6 +74,8 @@ def parse(path: pathlib.Path) -> Page:
             if before and before.group(1) == "skip":
                 assert before.group(2).strip(" ->"), f"{path.name}:{start + 1}: a skip marker must give its reason"
                 page.skipped.append((start + 1, language, before.group(2)))
+            elif file_name:  # a block titled with a file name is that file: written, not run
+                page.files[file_name] = code + "\n"
             elif language == "python":
                 page.python.append((start + 1, code))
             elif language in ("bash", "sh", "shell"):

@@ -9,6 +9,7 @@ DEFAULT_TRACKING_URI = f"sqlite:///{DEFAULT_ROOT}/tracking.db"
 DEFAULT_ARTIFACT_ROOT = f"{DEFAULT_ROOT}/artifacts"
 DEFAULT_EXIT_FLUSH_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10
+DEFAULT_BUFFER_MB = 64.0
 
 TRUE_VALUES = ("1", "true", "yes", "on")
 
@@ -60,3 +61,8 @@ def connect_timeout() -> float:
 
 def spool_dir() -> str:
     return env("SPOOL_DIR", os.path.join(DEFAULT_ROOT, "spool"))  # type: ignore[return-value]
+
+
+def buffer_bytes() -> int:
+    """``AUTOTRACK_BUFFER_MB`` (default 64) in bytes: the memory the logging buffer may hold before it spills to the spool."""
+    return int(env_float("BUFFER_MB", DEFAULT_BUFFER_MB) * 1024 * 1024)

@@ -15,6 +15,15 @@ Workloads (each in a fresh temporary folder with a fresh SQLite file):
    default of both libraries, so every matching run, about half, comes back: autotrack in one page
    of up to 50,000, MLflow in its fluent pages of 10,000). One warm-up call, then the median of
    ``--repeat`` calls. Target: <= 10% of MLflow's time on the same data.
+4. (issue 9) ``volume``: ``--volume`` (5,000,000) metrics logged in a subprocess as fast as the loop
+   goes, then flushed: end-to-end metrics/s and the peak RSS it added (``ru_maxrss`` less the RSS
+   before the loop), against the cap ``AUTOTRACK_BUFFER_MB`` (64) + 100 MB. MLflow's async logging
+   on ``--mlflow-volume`` metrics for its peak RSS per metric.
+5. (issue 9) ``exit``: a subprocess logs ``--exit-metrics`` (1,000,000) metrics and ends without
+   flushing; the time from the loop's end to the process's end, and how many rows were stored
+   (``AUTOTRACK_EXIT_FLUSH_TIMEOUT=30``). MLflow's async logging on ``--mlflow-exit-metrics``.
+   Each row's "CPU" figure is the loop's own thread CPU time per call (``time.thread_time``), which
+   does not count time the loop waited for a core on a shared machine.
 3. ``import autotrack``: median wall time of ``python -c "import autotrack"`` minus that of
    ``python -c pass`` over ``--import-repeat`` interleaved subprocesses, plus the cumulative
    figure that ``python -X importtime`` reports for ``autotrack``. Target: <= 50 ms.
@@ -48,8 +57,9 @@ except ImportError:  # run from a checkout without installing
     os.environ["PYTHONPATH"] = _REPO + os.pathsep + os.environ.get("PYTHONPATH", "")
     import autotrack  # noqa: F401
 
-TARGET_US_PER_CALL = 5.0
-TARGET_METRICS_PER_S = 100_000
+TARGET_US_PER_CALL = 1.0  # issue 9 (was 5 us in issue 2)
+TARGET_METRICS_PER_S = 300_000  # issue 9 (was 100,000/s in issue 2)
+TARGET_RSS_MARGIN_MB = 100  # issue 9: peak RSS for 5,000,000 metrics under AUTOTRACK_BUFFER_MB + this
 TARGET_SEARCH_RATIO = 0.10
 TARGET_IMPORT_MS = 50.0
 N_METRICS, N_PARAMS = 10, 5
@@ -125,6 +135,100 @@ def _machine() -> dict[str, str]:
     }
 
 
+# ---------------------------------------------------------------------------- subprocess workloads (issue 9)
+_VOLUME_AT = """
+import os, resource, sys, time
+import autotrack
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+n = int(sys.argv[1])
+run = autotrack.start_run()
+autotrack.log_metric("warm", 0.0); autotrack.flush()
+before = rss_mb()
+log_metric = autotrack.log_metric
+start = time.perf_counter(); cpu = time.thread_time()
+for i in range(n):
+    log_metric("loss", i * 0.5, step=i)
+loop = time.perf_counter() - start; cpu = time.thread_time() - cpu
+autotrack.flush()
+total = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+stored = len(autotrack.TrackingClient().get_metric_history(run.info.run_id, "loss"))
+print(n, loop, total, cpu, before, peak, stored)
+"""
+
+_VOLUME_ML = """
+import os, resource, sys, time
+import mlflow
+mlflow.set_tracking_uri("sqlite:///" + os.path.abspath("mlflow.db"))
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+n = int(sys.argv[1])
+run = mlflow.start_run()
+mlflow.log_metric("warm", 0.0)
+before = rss_mb()
+start = time.perf_counter(); cpu = time.thread_time()
+for i in range(n):
+    mlflow.log_metric("loss", i * 0.5, step=i, synchronous=False)
+loop = time.perf_counter() - start; cpu = time.thread_time() - cpu
+mlflow.flush_async_logging()
+total = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+stored = len(mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss"))
+print(n, loop, total, cpu, before, peak, stored)
+"""
+
+_EXIT_AT = """
+import sys, time
+import autotrack
+run = autotrack.start_run()
+print(run.info.run_id, flush=True)
+for i in range(int(sys.argv[1])):
+    autotrack.log_metric("m", i, step=i)
+print(time.time(), flush=True)
+"""
+
+_EXIT_ML = """
+import os, sys, time
+import mlflow
+mlflow.set_tracking_uri("sqlite:///" + os.path.abspath("mlflow.db"))
+run = mlflow.start_run()
+print(run.info.run_id, flush=True)
+for i in range(int(sys.argv[1])):
+    mlflow.log_metric("m", i, step=i, synchronous=False)
+print(time.time(), flush=True)
+"""
+
+
+def volume(code: str, n: int, keep: bool, label: str) -> dict:
+    with _workdir(label, keep) as tmp:
+        env = {**os.environ, "AUTOTRACK_TRACKING_URI": f"sqlite:///{tmp}/tracking.db", "AUTOTRACK_ARTIFACT_ROOT": f"{tmp}/artifacts",
+               "AUTOTRACK_SPOOL_DIR": f"{tmp}/spool", "AUTOTRACK_EXIT_FLUSH_TIMEOUT": "600", "MLFLOW_ENABLE_ASYNC_LOGGING": "true"}
+        out = subprocess.run([sys.executable, "-c", code, str(n)], env=env, capture_output=True, text=True, check=True).stdout.split()
+    n_, loop, total, cpu, before, peak, stored = out[-7:]
+    return {"n": int(n_), "loop_s": float(loop), "total_s": float(total), "cpu_us_per_call": float(cpu) / int(n_) * 1e6,
+            "added_mb": float(peak) - float(before), "per_s": int(n_) / float(total), "stored": int(stored)}
+
+
+def exit_time(code: str, n: int, keep: bool, label: str, count_sql: str) -> dict:
+    import sqlite3
+
+    with _workdir(label, keep) as tmp:
+        env = {**os.environ, "AUTOTRACK_TRACKING_URI": f"sqlite:///{tmp}/tracking.db", "AUTOTRACK_ARTIFACT_ROOT": f"{tmp}/artifacts",
+               "AUTOTRACK_SPOOL_DIR": f"{tmp}/spool", "AUTOTRACK_EXIT_FLUSH_TIMEOUT": "30"}
+        proc = subprocess.Popen([sys.executable, "-c", code, str(n)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        run_id = proc.stdout.readline().strip()
+        loop_end = float(proc.stdout.readline())
+        _, err = proc.communicate()
+        exit_s = time.time() - loop_end
+        db = os.path.join(tmp, "tracking.db" if "autotrack" in label else "mlflow.db")
+        with sqlite3.connect(db) as conn:
+            stored = conn.execute(count_sql, (run_id,)).fetchone()[0]
+    return {"n": n, "exit_s": exit_s, "stored": stored, "returncode": proc.returncode, "stderr": err[-500:]}
+
+
 # ---------------------------------------------------------------------------- autotrack
 def at_log_loop(steps: int, keep: bool) -> dict:
     import autotrack
@@ -143,9 +247,16 @@ def at_log_loop(steps: int, keep: bool) -> dict:
         total = time.perf_counter() - start
         stored = len(TrackingClient().get_metric_history(run.info.run_id, "loss"))
         autotrack.end_run()
+        # the loop alone, with the writer idle, on this thread's CPU clock (not counting waits for a core)
+        cpu_start = time.thread_time()
+        for step in range(steps):
+            log_metric("loss2", 1.0 / (step + 1), step=step)
+        cpu = time.thread_time() - cpu_start if autotrack.active_run() else time.thread_time() - cpu_start
+        autotrack.end_run()
     if stored != steps:
         raise AssertionError(f"autotrack stored {stored} of {steps} metrics")
-    return {"steps": steps, "us_per_call": loop / steps * 1e6, "per_s": steps / total, "loop_s": loop, "flush_s": total - loop}
+    return {"steps": steps, "us_per_call": loop / steps * 1e6, "per_s": steps / total, "loop_s": loop, "flush_s": total - loop,
+            "cpu_us_per_call": cpu / steps * 1e6}
 
 
 def at_log_sync(steps: int, keep: bool) -> dict:
@@ -348,10 +459,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed search_runs calls after one warm-up (median reported)")
     parser.add_argument("--import-repeat", type=int, default=15, help="subprocesses per import measurement (median reported)")
     parser.add_argument("--skip-mlflow", action="store_true", help="do not run the MLflow comparison even if it is installed")
-    parser.add_argument("--only", choices=("log", "search", "import"), action="append", help="run only these workloads (repeatable)")
+    parser.add_argument("--volume", type=int, default=5_000_000, help="metrics for the volume/RSS workload (default 5,000,000)")
+    parser.add_argument("--mlflow-volume", type=int, default=20_000, help="metrics for MLflow's volume/RSS workload (default 20,000)")
+    parser.add_argument("--exit-metrics", type=int, default=1_000_000, help="unflushed metrics at exit (default 1,000,000)")
+    parser.add_argument("--mlflow-exit-metrics", type=int, default=10_000, help="unflushed metrics at exit for MLflow (default 10,000)")
+    parser.add_argument("--only", choices=("log", "search", "import", "volume", "exit"), action="append", help="run only these workloads (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args(argv)
-    only = set(args.only or ("log", "search", "import"))
+    only = set(args.only or ("log", "search", "import", "volume", "exit"))
     mlflow_runs = args.mlflow_runs or args.runs
 
     machine = _machine()
@@ -371,6 +486,12 @@ def main(argv: list[str] | None = None) -> int:
         if mlflow_runs != args.runs and not args.skip_mlflow:
             _progress(f"autotrack: search_runs over {mlflow_runs:,} runs (MLflow's count)")
             results["at_search_same"] = at_search(data[:mlflow_runs], args.repeat, args.keep)
+    if "volume" in only:
+        _progress(f"autotrack: {args.volume:,} metrics, peak RSS")
+        results["at_volume"] = volume(_VOLUME_AT, args.volume, args.keep, "autotrack-volume")
+    if "exit" in only:
+        _progress(f"autotrack: exit with {args.exit_metrics:,} unflushed metrics")
+        results["at_exit"] = exit_time(_EXIT_AT, args.exit_metrics, args.keep, "autotrack-exit", "SELECT COUNT(*) FROM metrics WHERE run_uuid = ?")
     if "import" in only:
         _progress("import autotrack")
         results["at_import"] = import_times("autotrack", args.import_repeat, first_use="log_metric")
@@ -387,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
         if "search" in only:
             _progress(f"MLflow: search_runs over {mlflow_runs:,} runs")
             results["ml_search"] = mlflow_search(mlflow, data[:mlflow_runs], args.repeat, args.keep)
+        if "volume" in only:
+            _progress(f"MLflow: {args.mlflow_volume:,} metrics (async), peak RSS")
+            results["ml_volume"] = volume(_VOLUME_ML, args.mlflow_volume, args.keep, "mlflow-volume")
+        if "exit" in only:
+            _progress(f"MLflow: exit with {args.mlflow_exit_metrics:,} unflushed async metrics")
+            results["ml_exit"] = exit_time(_EXIT_ML, args.mlflow_exit_metrics, args.keep, "mlflow-exit", "SELECT COUNT(*) FROM metrics WHERE run_uuid = ?")
         if "import" in only:
             _progress("import mlflow")
             results["ml_import"] = import_times("mlflow", max(3, args.import_repeat // 3))
@@ -403,6 +530,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{a['us_per_call']:.2f} us", ml("ml_async", lambda r: f"{r['us_per_call']:.0f} us"),
             f"{a['us_per_call'] / m['us_per_call']:.4f}" if m else "n/a",
             f"<= {TARGET_US_PER_CALL:g} us", _verdict(a["us_per_call"] <= TARGET_US_PER_CALL),
+        ])
+        rows.append([
+            f"log_metric loop, CPU us/call of the calling thread (time.thread_time, {a['steps']:,} steps, writer idle)",
+            f"{a['cpu_us_per_call']:.2f} us", "-", "-", f"<= {TARGET_US_PER_CALL:g} us", _verdict(a["cpu_us_per_call"] <= TARGET_US_PER_CALL),
         ])
         rows.append([
             "log_metric end to end incl. final flush, metrics/s (same runs as above)",
@@ -431,6 +562,31 @@ def main(argv: list[str] | None = None) -> int:
             f"{a['runs'] / a['populate_s']:,.0f}/s ({a['populate_s']:.1f} s)",
             ml("ml_search", lambda r: f"{r['runs'] / r['populate_s']:,.0f}/s ({r['populate_s']:.0f} s for {r['runs']:,})"),
             f"{(a['runs'] / a['populate_s']) / (m['runs'] / m['populate_s']):.0f}x faster" if m else "n/a", "(reference)", "-",
+        ])
+    if "at_volume" in results:
+        a = results["at_volume"]
+        m = results.get("ml_volume")
+        cap = float(os.environ.get("AUTOTRACK_BUFFER_MB", 64))
+        rows.append([
+            f"{a['n']:,} metrics as fast as the loop goes, end to end incl. flush, metrics/s (MLflow async: {args.mlflow_volume:,})",
+            f"{a['per_s']:,.0f}/s (loop {a['loop_s']:.1f} s, {a['cpu_us_per_call']:.2f} CPU us/call; total {a['total_s']:.1f} s; stored {a['stored']:,})",
+            ml("ml_volume", lambda r: f"{r['per_s']:,.0f}/s (stored {r['stored']:,})"),
+            f"{a['per_s'] / m['per_s']:.0f}x faster" if m else "n/a",
+            f">= {TARGET_METRICS_PER_S:,}/s", _verdict(a["per_s"] >= TARGET_METRICS_PER_S and a["stored"] == a["n"]),
+        ])
+        rows.append([
+            f"peak RSS added while logging {a['n']:,} metrics (MLflow: per metric x {a['n']:,})",
+            f"{a['added_mb']:.0f} MB ({a['added_mb'] * 2**20 / a['n']:.0f} B/metric)",
+            ml("ml_volume", lambda r: f"{r['added_mb']:.0f} MB for {r['n']:,} = {r['added_mb'] * 2**20 / r['n']:.0f} B/metric (~{r['added_mb'] / r['n'] * a['n'] / 1024:.1f} GB at {a['n']:,})"),
+            "-", f"<= {cap:g} + {TARGET_RSS_MARGIN_MB} MB", _verdict(a["added_mb"] <= cap + TARGET_RSS_MARGIN_MB),
+        ])
+    if "at_exit" in results:
+        a = results["at_exit"]
+        rows.append([
+            f"exit with {a['n']:,} unflushed metrics: seconds from the loop's end to the process's end, rows stored (MLflow async: {args.mlflow_exit_metrics:,})",
+            f"{a['exit_s']:.1f} s, {a['stored']:,} stored (exit status {a['returncode']})",
+            ml("ml_exit", lambda r: f"{r['exit_s']:.1f} s, {r['stored']:,} of {r['n']:,} stored"),
+            "-", "<= 30 s (AUTOTRACK_EXIT_FLUSH_TIMEOUT), all stored", _verdict(a["exit_s"] <= 31 and a["stored"] == a["n"]),
         ])
     if "at_import" in results:
         a = results["at_import"]

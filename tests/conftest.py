@@ -16,24 +16,9 @@ os.environ["AUTOTRACK_STRICT"] = "1"
 
 
 def _reset_autotrack_state() -> None:
-    from autotrack import stores
-    from autotrack.tracking import client, fluent
+    import autotrack.tracking
 
-    try:
-        while fluent._run_stack.get():
-            fluent.end_run()
-    except Exception:
-        fluent._run_stack.set(())
-    fluent._tracking_uri = None
-    fluent._active_experiment_id = None
-    fluent._last_active_run_id = None
-    for state in list(client._states.values()):
-        try:
-            state.pipeline.flush()
-        except Exception:
-            pass
-    client._states.clear()
-    stores._reset_for_tests()
+    autotrack.tracking.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import pytest
 import autotrack
 from autotrack.exceptions import InvalidParameterError, StoreConnectionError
 from autotrack.stores import get_store
+from autotrack.entities.errors import AutotrackWarning
 from autotrack.tracking.pipeline import METRIC, PARAM, LoggingPipeline
 
 PY = sys.executable
@@ -170,7 +171,7 @@ def test_bad_record_does_not_lose_good_ones(autotrack_env):
     store, run = _running_run({"p": "a"})
     pipeline = LoggingPipeline(store)
     pipeline.add_many([(METRIC, run.info.run_id, "m", 1.0, 1, 0), (PARAM, run.info.run_id, "p", "b", 0, 0), (PARAM, run.info.run_id, "q", "ok", 0, 0)])
-    with pytest.warns(RuntimeWarning, match="rejected records.*param 'p'"):
+    with pytest.warns(AutotrackWarning, match="rejected records.*param 'p'"):
         with pytest.raises(InvalidParameterError, match="'p'"):  # strict mode re-raises at flush
             pipeline.flush()
     data = store.get_run(run.info.run_id).data

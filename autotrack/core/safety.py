@@ -22,8 +22,7 @@ from autotrack import config as _config
 
 
 
-class AutotrackWarning(UserWarning):
-    """Warning category for autotrack's own failures while autologging (training was not affected)."""
+from autotrack.entities.errors import AutotrackWarning  # noqa: E402  (one class, shared with tracking/)
 
 
 _warned_lock = threading.Lock()

@@ -65,3 +65,7 @@ class SchemaVersionError(AutotrackException):
 
 class ForeignSchemaError(SchemaVersionError):
     """The database holds another program's schema (MLflow's); autotrack does not write into it."""
+
+
+class AutotrackWarning(UserWarning):
+    """Warning category for autotrack's own failures (autologging, background writes); training was not affected."""

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
+from autotrack.entities.validation import MAX_FILTER_CLAUSES
+
 from autotrack.entities.errors import InvalidParameterError
 
 METRIC = "metric"
@@ -206,6 +208,8 @@ class _Parser:
             return clauses
         while True:
             clauses.append(self.clause())
+            if len(clauses) > MAX_FILTER_CLAUSES:
+                raise self.fail(f"more than {MAX_FILTER_CLAUSES} clauses; at most {MAX_FILTER_CLAUSES} are accepted")
             if self.at_end():
                 return clauses
             start, word = self.pos, self.take_word()
@@ -329,7 +333,13 @@ class _Parser:
             raise self.fail(f"expected a number for {name}, got {self.token_at(start)!r}", start)
         self.pos = match.end()
         text = match.group()
-        return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
+        if re.fullmatch(r"[-+]?\d+", text):
+            value = int(text)
+            if -(2**63) <= value <= 2**63 - 1:
+                return value
+        # A float, or an integer beyond the 64-bit range the databases bind: compared as the double
+        # it is nearest to (1e999 is infinity), as for every metric value.
+        return float(text)
 
     def string(self, name: str) -> str:
         self.skip_space()

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import posixpath
+import struct
 import tempfile
 import threading
 import uuid
@@ -14,12 +15,14 @@ from typing import Any
 
 from autotrack.entities import tags as tag_names
 from autotrack.entities.clock import now_ms
+from time import time as _time
 from autotrack.entities.errors import InvalidParameterError, InvalidStateError
 from autotrack.stores import get_store
 from autotrack.entities import validation
 from autotrack.entities import Experiment, LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag, ViewType
 from autotrack.entities.run_names import generate_run_name
 from autotrack.tracking.pipeline import CREATE, END, METRIC, PARAM, TAG, LoggingPipeline
+from autotrack.tracking import shutdown as _shutdown  # noqa: F401  (registers the exit sequence)
 
 _valid_keys = validation._valid_keys
 _logger = logging.getLogger("autotrack")
@@ -86,9 +89,12 @@ class TrackingClient:
         return self.store.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        validation.validate_experiment_name(name)
         return self.store.get_experiment_by_name(name)
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None, filter_string: str | None = None, order_by: Sequence[str] | None = None, page_token: str | None = None) -> list[Experiment]:
+        if max_results is not None:
+            max_results = validation.validate_max_results(max_results)
         return self.store.search_experiments(view_type, max_results, filter_string, order_by, page_token)
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -116,6 +122,7 @@ class TrackingClient:
         every record.
         """
         experiment_id = str(experiment_id)
+        validation.validate_run_name(run_name)
         tags = {k: str(v) for k, v in (tags or {}).items()}
         user = tags.get(tag_names.USER) or _user()
         start_time = start_time or now_ms()
@@ -123,7 +130,7 @@ class TrackingClient:
         for key, value in tags.items():
             validation.validate_key("tag", key)
             validation.validate_tag_value(key, value)
-        run_name = run_name or tags.get(tag_names.RUN_NAME) or generate_run_name()
+        run_name = validation.validate_run_name(run_name or tags.get(tag_names.RUN_NAME)) or generate_run_name()
         tags[tag_names.RUN_NAME] = run_name
         run_id = uuid.uuid4().hex
         create = {"user_id": user, "start_time": start_time, "tags": [RunTag(k, v) for k, v in tags.items()], "run_name": run_name}
@@ -140,6 +147,7 @@ class TrackingClient:
         A deleted run cannot be resumed; with ``experiment_id``, the run must belong to that experiment.
         """
         validation.validate_run_id(run_id)
+        validation.validate_run_name(run_name)
         self.flush()  # its queued end must be written before it is resumed
         run = self.store.get_run(run_id)
         if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
@@ -170,6 +178,7 @@ class TrackingClient:
         return self.store.get_run(run_id)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        validation.validate_run_name(name)
         self.flush()
         end_time = now_ms() if status and RunStatus.is_terminated(status) else None
         self.store.update_run_info(run_id, status=status, end_time=end_time, run_name=name)
@@ -215,19 +224,36 @@ class TrackingClient:
 
     # ------------------------------------------------------------------ logging
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None) -> None:
-        """Queue one metric value. Costs microseconds; the pipeline writes it in the background."""
+        """Queue one metric value. Costs about a microsecond; the pipeline writes it in the background."""
         if run_id not in self._state.writable:
             self._writable_params(run_id)
-        if key not in _valid_keys:
+        if key.__class__ is not str or key not in _valid_keys:
             validation.validate_key("metric", key)
         if value.__class__ is not float:
             value = validation.validate_metric_value(key, value)
         if timestamp is None:
-            timestamp = now_ms()
+            timestamp = int(_time() * 1000)  # now_ms() inlined: this is the hot path
         elif timestamp.__class__ is not int or timestamp < 0:  # log_metrics/log_batch pass one int for many metrics
             timestamp = validation.validate_timestamp(key, timestamp)
         step = 0 if step is None else (step if step.__class__ is int else validation.validate_step(key, step))
-        self._pipeline.add((METRIC, run_id, key, value, timestamp, step))
+        try:
+            self._pipeline.add_metric(run_id, key, value, timestamp, step)
+        except struct.error:
+            raise _int64_error(key, step, timestamp) from None
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+        """Queue several metrics of one run at one step: all of them, or (on a bad one) none."""
+        if not isinstance(metrics, dict):
+            raise InvalidParameterError(f"Invalid metrics {metrics!r}: expected a dict of metric key to number.")
+        self._writable_params(run_id)
+        timestamp = now_ms() if timestamp is None else validation.validate_timestamp("metrics", timestamp)
+        step = validation.validate_step("metrics", step)
+        records = [
+            (METRIC, run_id, validation.validate_key("metric", key), validation.validate_metric_value(key, value), timestamp, step)
+            for key, value in metrics.items()
+        ]
+        if records:
+            self._pipeline.add_many(records)
 
     def log_late_metric(self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
         """Queue one metric value for ``run_id`` even if the run has ended; its status and end time stay.
@@ -244,7 +270,7 @@ class TrackingClient:
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         """Log a param (write-once: the same value again is fine, another value is an error)."""
-        self.log_params(run_id, {key: value})
+        self.log_params(run_id, {validation.validate_key("param", key): value})
         return value
 
     def log_params(self, run_id: str, params: dict[str, Any], *, keep_existing: bool = False) -> None:
@@ -254,13 +280,22 @@ class TrackingClient:
         is skipped, instead of raising: for autologging that may train twice inside one user run.
         """
         known = self._writable_params(run_id)
-        records = []
+        if not isinstance(params, dict):
+            raise InvalidParameterError(f"Invalid params {params!r}: expected a dict of param key to value.")
+        checked = self._check_params(run_id, params, known, keep_existing)
+        records = [(PARAM, run_id, key, text, 0, 0) for key, text in checked.items() if key not in known]
+        if records:
+            self._pipeline.add_many(records)
+        known.update(checked)
+
+    def _check_params(self, run_id: str, params: dict[str, Any], known: dict[str, str], keep_existing: bool) -> dict[str, str]:
+        """Validate every param first (nothing is queued on a bad one); the ones to keep, as text."""
         checked: dict[str, str] = {}
         kept: list[str] = []
         for key, value in params.items():
             validation.validate_key("param", key)
             text = validation.validate_param_value(key, value)
-            old = known.get(key, checked.get(key))
+            old = known.get(key)
             if old is not None and old != text:
                 if keep_existing:
                     kept.append(key)
@@ -270,42 +305,54 @@ class TrackingClient:
                     f"new value {text!r} was rejected. Log it under another key or in another run."
                 )
             checked[key] = text
-            if old is None:
-                records.append((PARAM, run_id, key, text, 0, 0))
-        known.update(checked)
         if kept:
             _logger.debug("run %s already has params %s with other values; kept them", run_id, kept)
-        if records:
-            self._pipeline.add_many(records)
+        return checked
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self.set_tags(run_id, {key: value})
+        self.set_tags(run_id, {validation.validate_key("tag", key): value})
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
         """Queue several tags of one run (a tag set again takes the new value)."""
         self._writable_params(run_id)
-        records = []
-        for key, value in tags.items():
-            validation.validate_key("tag", key)
-            records.append((TAG, run_id, key, validation.validate_tag_value(key, value), 0, 0))
-        self._pipeline.add_many(records)
+        if not isinstance(tags, dict):
+            raise InvalidParameterError(f"Invalid tags {tags!r}: expected a dict of tag key to value.")
+        records = [(TAG, run_id, validation.validate_key("tag", k), validation.validate_tag_value(k, v), 0, 0) for k, v in tags.items()]
+        if records:
+            self._pipeline.add_many(records)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.flush()
         self.store.delete_tag(run_id, key)
 
     def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()) -> None:
-        """Queue several metrics, params and tags of one run."""
-        if params:
-            self.log_params(run_id, {p.key: p.value for p in params})
-        if tags:
-            self.set_tags(run_id, {t.key: t.value for t in tags})
+        """Queue several metrics, params and tags of one run: everything is validated first, so a bad
+        item queues nothing. A param key given twice in one batch is rejected (MLflow's rule)."""
+        known = self._writable_params(run_id)
+        seen: set[str] = set()
+        for p in params:
+            if p.key in seen:
+                raise InvalidParameterError(f"Invalid log_batch for run {run_id}: param {p.key!r} is given more than once in one batch.")
+            seen.add(p.key)
+        checked_params = self._check_params(run_id, {p.key: p.value for p in params}, known, keep_existing=False)
+        checked_tags = [(validation.validate_key("tag", t.key), validation.validate_tag_value(t.key, t.value)) for t in tags]
+        records = []
         for metric in metrics:
-            self.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
+            key = validation.validate_key("metric", metric.key)
+            value = validation.validate_metric_value(key, metric.value)
+            timestamp = validation.validate_timestamp(key, metric.timestamp)
+            step = validation.validate_step(key, metric.step)
+            records.append((METRIC, run_id, key, value, timestamp, step))
+        records += [(PARAM, run_id, k, v, 0, 0) for k, v in checked_params.items() if k not in known]
+        records += [(TAG, run_id, k, v, 0, 0) for k, v in checked_tags]
+        if records:
+            self._pipeline.add_many(records)  # packs every metric before queueing any (int64 checks)
+        known.update(checked_params)
 
-    def flush(self) -> None:
-        """Write everything queued for this store."""
-        self._pipeline.flush()
+    def flush(self, timeout: float | None = None) -> None:
+        """Write everything queued for this store, waiting at most ``timeout`` seconds if given
+        (what is not written by then stays queued, or in the spool while the store is down)."""
+        self._pipeline.flush(timeout)
 
     # ------------------------------------------------------------------ reading
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -319,6 +366,7 @@ class TrackingClient:
             experiment_ids = [str(experiment_ids)]
         if isinstance(order_by, str):
             order_by = [order_by]
+        max_results = validation.validate_max_results(max_results)
         self.flush()
         return self.store.search_runs(list(experiment_ids), filter_string or "", run_view_type, max_results, order_by, page_token)
 
@@ -461,6 +509,13 @@ class TrackingClient:
 
 MlflowClient = TrackingClient  # MLflow's name for the explicit client
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+
+def _int64_error(key: str, step: object, timestamp: object) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"Invalid step {step!r} or timestamp {timestamp!r} for metric {key!r}: both must fit in a signed 64-bit "
+        "integer (-2**63 to 2**63-1; timestamps are milliseconds since the epoch)."
+    )
 
 
 def _user() -> str:

@@ -7,7 +7,6 @@ FAILED when an exception leaves it, KILLED on KeyboardInterrupt.
 
 from __future__ import annotations
 
-import atexit
 import contextvars
 import os
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 
 from autotrack.entities import tags as tag_names
 from autotrack.entities.clock import now_ms
+from autotrack.entities import validation
 from autotrack import config
 from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError, InvalidStateError
 from autotrack.tracking.client import TrackingClient
@@ -28,6 +28,9 @@ _active_experiment_id: str | None = None
 _run_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("autotrack_run_stack", default=())
 _last_active_run_id: str | None = None
 _last_active_run_uri: str | None = None
+# Every run started with start_run and not ended yet, in any thread or task, oldest first: the
+# shutdown sequence ends them (the context variable above only shows the current thread's).
+_open_runs: dict[str, "ActiveRun"] = {}
 
 
 class ActiveRun(Run):
@@ -195,6 +198,10 @@ def start_run(
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name or all_tags.get(tag_names.RUN_NAME))
     active = ActiveRun(run, client)
     _run_stack.set(stack + (active,))
+    _open_runs[run.info.run_id] = active
+    from autotrack.tracking.shutdown import install_sigterm_handler
+
+    install_sigterm_handler()
     _last_active_run_id, _last_active_run_uri = run.info.run_id, client.tracking_uri
     return active
 
@@ -254,8 +261,10 @@ def _end_this_run(run: ActiveRun, status: str) -> None:
         index = stack.index(run)
         for child in reversed(stack[index + 1:]):
             child._client.set_terminated(child.info.run_id, status)
+            _open_runs.pop(child.info.run_id, None)
         _run_stack.set(stack[:index])
     run._client.set_terminated(run.info.run_id, status)
+    _open_runs.pop(run.info.run_id, None)
     run.info.status = status
     _last_active_run_id, _last_active_run_uri = run.info.run_id, run._client.tracking_uri
 
@@ -321,13 +330,41 @@ def unregister_flush_hook(hook) -> None:
         _flush_hooks.remove(hook)
 
 
-def flush() -> None:
-    """Write everything logged so far to the store (logging is otherwise batched in the background)."""
+def flush(timeout: float | None = None) -> None:
+    """Write everything logged so far to the store (logging is otherwise batched in the background).
+
+    With ``timeout`` (seconds), return after at most that long: what is not written by then stays
+    queued (or in the on-disk spool while the store is unreachable) and is written later.
+    """
+    import time as _t
+
+    deadline = None if timeout is None else _t.monotonic() + timeout
+
+    def left():
+        return None if deadline is None else max(0.0, deadline - _t.monotonic())
+
+    from autotrack.tracking.shutdown import _artifact_drains
+
+    for drain in list(_artifact_drains):
+        drain(left())
     for hook in list(_flush_hooks):
         hook()
-    _client().flush()
-    for run in _run_stack.get():
-        run._client.flush()
+    clients = {run._client.tracking_uri: run._client for run in _run_stack.get()}
+    clients.setdefault(get_tracking_uri(), None)
+    for uri, client in clients.items():
+        (client or _client()).flush(left())
+
+
+def end_open_runs(status: str = RunStatus.FINISHED) -> None:
+    """End every run started with start_run and still open (any thread), newest first, with ``status``."""
+    global _last_active_run_id, _last_active_run_uri
+    for run_id, run in reversed(list(_open_runs.items())):
+        try:
+            run._client.set_terminated(run_id, status)
+            run.info.status = status
+        finally:
+            _open_runs.pop(run_id, None)
+    _run_stack.set(())
 
 
 # ---------------------------------------------------------------------- logging
@@ -342,15 +379,13 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None, run_id: str | None = None) -> None:
-    """Log several metrics at one step."""
+    """Log several metrics at one step: all are validated first, so a bad one logs none of them."""
     if run_id is None:
         run = _run_for_logging()
         client, run_id = run._client, run.info.run_id
     else:
         client = _client()
-    timestamp = now_ms() if timestamp is None else timestamp
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, value, timestamp, step)
+    client.log_metrics(run_id, metrics, step, timestamp)
 
 
 def log_param(key: str, value: Any) -> Any:
@@ -462,6 +497,7 @@ def search_runs(
     """Search runs with MLflow's filter grammar; a pandas DataFrame by default, or a list of Runs."""
     if output_format not in ("pandas", "list"):
         raise InvalidParameterError(f"Invalid output_format {output_format!r}; accepted: 'pandas', 'list'.")
+    max_results = validation.validate_max_results(max_results, limit=2**31)
     client = _client()
     if isinstance(experiment_ids, (str, int)):
         experiment_ids = [str(experiment_ids)]
@@ -513,16 +549,21 @@ def _runs_to_pandas(runs: list[Run]):
     return frame[base + [c for c in extra if c.startswith("metrics.")] + [c for c in extra if c.startswith("params.")] + [c for c in extra if c.startswith("tags.")]]
 
 
-def _end_runs_at_exit() -> None:
-    # Runs the main thread left open end FINISHED at exit (MLflow does the same). Their ends are
-    # queued; the pipeline's exit hook, registered before this one and so run after it, writes them.
-    try:
-        while _run_stack.get():
-            end_run(RunStatus.FINISHED)
-    except Exception as exc:  # pragma: no cover - exit must not raise
-        import logging
+def _reset() -> None:
+    """See :func:`autotrack.tracking.reset`."""
+    global _tracking_uri, _active_experiment_id, _last_active_run_id, _last_active_run_uri, _process_tags
+    from autotrack import stores
+    from autotrack.tracking import client, shutdown
+    from autotrack.tracking.pipeline import all_pipelines
 
-        logging.getLogger("autotrack").warning("autotrack could not end the active run at exit: %s", exc)
-
-
-atexit.register(_end_runs_at_exit)
+    shutdown.shutdown(status=RunStatus.FINISHED, reopen=True)
+    for pipeline in all_pipelines():
+        pipeline.stop()
+    _open_runs.clear()
+    _run_stack.set(())
+    _tracking_uri = None
+    _active_experiment_id = None
+    _last_active_run_id = _last_active_run_uri = None
+    with client._states_lock:
+        client._states.clear()
+    stores._reset_for_tests()

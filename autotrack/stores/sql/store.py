@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from autotrack.entities import tags as tag_names
 from autotrack.entities.clock import now_ms
@@ -75,6 +76,9 @@ class SqlStore(TrackingStore):
         max_metrics_per_batch=20_000, max_params_per_batch=5_000, max_tags_per_batch=5_000,
         max_request_bytes=64_000_000, max_entities_per_batch=30_000,
     )
+    # log_batch takes metrics as (key, value, timestamp, step) tuples too: the logging pipeline's
+    # batches of 20,000 skip building a Metric object per value.
+    accepts_metric_tuples = True
 
     def __init__(self, uri: str, default_artifact_root: str | None = None):
         self.uri = normalize_db_uri(uri)
@@ -158,12 +162,39 @@ class SqlStore(TrackingStore):
             f"VALUES ({', '.join([marker] * len(columns))})"
         )
 
+    @contextlib.contextmanager
     def _write(self):
-        """A transaction for writes (takes SQLite's write lock up front)."""
-        return self.engine.connect().execution_options(autotrack_write=True).begin()
+        """A transaction for writes (takes SQLite's write lock up front). The connection is closed
+        (checked back into the pool) when the block ends, committed or not: a connection left to the
+        garbage collector is never checked in once SQLAlchemy's exit finalizer has run."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(autotrack_write=True)
+                with conn.begin() as tx:
+                    yield tx
+        except (OperationalError, InterfaceError) as exc:
+            self._raise_if_unreachable(exc)
+            raise
 
+    @contextlib.contextmanager
     def _read(self):
-        return self.engine.connect()
+        """A connection for reads (``with self._read() as conn``), closed when the block ends."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as exc:
+            self._raise_if_unreachable(exc)
+            raise
+
+    def _raise_if_unreachable(self, exc: Exception) -> None:
+        """A connection-level failure becomes autotrack's StoreConnectionError (what callers and the
+        logging pipeline treat as "try again later"); an error of the statement itself stays as it is."""
+        text = str(getattr(exc, "orig", exc)).lower()
+        if self.engine.dialect.name == "sqlite" and not getattr(exc, "connection_invalidated", False) and not any(
+            word in text for word in ("locked", "unable to open", "disk i/o", "readonly", "read-only", "full")
+        ):
+            return
+        raise StoreConnectionError(f"The tracking database {redact_uri(self.uri)} cannot be reached: {getattr(exc, 'orig', exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -339,7 +370,7 @@ class SqlStore(TrackingStore):
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidStateError(f"Cannot create a run in experiment {experiment_id!r}: it is deleted (restore it first).")
         tag_map = {t.key: validation.validate_tag_value(validation.validate_key("tag", t.key), t.value) for t in tags}
-        run_name = run_name or tag_map.get(tag_names.RUN_NAME) or generate_run_name()
+        run_name = validation.validate_run_name(run_name or tag_map.get(tag_names.RUN_NAME)) or generate_run_name()
         tag_map[tag_names.RUN_NAME] = run_name
         run_id = validation.validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
         artifact_uri = experiment.artifact_location.rstrip("/") + f"/{run_id}/artifacts"
@@ -434,7 +465,7 @@ class SqlStore(TrackingStore):
         elif end_time is not None:
             values["end_time"] = end_time
         if run_name is not None:
-            values["name"] = run_name
+            values["name"] = validation.validate_run_name(run_name)
         with self._write() as tx:
             conn = tx.connection
             row = self._run_info_row(conn, run_id)
@@ -457,6 +488,28 @@ class SqlStore(TrackingStore):
 
     def restore_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
+        """Ids of runs in the deleted stage (whose start is before ``older_than_ms`` if given)."""
+        r = m.runs
+        query = sa.select(r.c.run_uuid).where(r.c.lifecycle_stage == LifecycleStage.DELETED)
+        if older_than_ms is not None:
+            query = query.where(r.c.start_time < older_than_ms)
+        with self._read() as conn:
+            return [row[0] for row in conn.execute(query.order_by(r.c.start_time))]
+
+    def purge_run(self, run_id: str) -> RunInfo:
+        """Remove a deleted run and all its records for good (``autotrack gc``); return its info.
+        Refuses a run that is not deleted."""
+        with self._write() as tx:
+            conn = tx.connection
+            row = self._run_info_row(conn, run_id)
+            if row.lifecycle_stage != LifecycleStage.DELETED:
+                raise InvalidStateError(f"Run {run_id} is not deleted; delete it first (autotrack runs delete {run_id}).")
+            for table in (m.metrics, m.latest_metrics, m.params, m.tags):
+                conn.execute(sa.delete(table).where(table.c.run_uuid == run_id))
+            conn.execute(sa.delete(m.runs).where(m.runs.c.run_uuid == run_id))
+            return self._info_from_row(row)
 
     # ---------------------------------------------------------------- data
     def _check_writable(self, row) -> None:
@@ -506,17 +559,26 @@ class SqlStore(TrackingStore):
         if tag_names.RUN_NAME in latest:
             conn.execute(sa.update(m.runs).where(m.runs.c.run_uuid == run_id).values(name=latest[tag_names.RUN_NAME]))
 
-    def _insert_metrics(self, conn, run_id: str, metrics: Sequence[Metric]) -> None:
+    def _insert_metrics(self, conn, run_id: str, metrics: Sequence) -> None:
         rows = []
+        append = rows.append
         newest: dict[str, tuple] = {}
+        get = newest.get
         for metric in metrics:
-            value, special = _encode_value(metric.value)
-            rows.append((run_id, metric.key, value, special, metric.timestamp, metric.step))
+            if metric.__class__ is tuple:
+                key, value, timestamp, step = metric
+            else:
+                key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+            if value - value == 0.0:  # finite (NaN and +-inf give NaN)
+                special = 0  # models.FINITE
+            else:
+                value, special = _encode_value(value)
+            append((run_id, key, value, special, timestamp, step))
             # The latest value of a key is the one with the highest step, then timestamp, then value.
-            order = (metric.step, metric.timestamp, value)
-            current = newest.get(metric.key)
-            if current is None or order > current[0]:
-                newest[metric.key] = (order, value, special)
+            current = get(key)
+            if current is None or step > current[0] or (step == current[0] and (timestamp, value) > (current[1], current[2])):
+                newest[key] = (step, timestamp, value, special)
+        newest = {k: ((v[0], v[1], v[2]), v[2], v[3]) for k, v in newest.items()}
         conn.exec_driver_sql(self._metric_insert_sql, rows)
         lm = m.latest_metrics
         stored = {

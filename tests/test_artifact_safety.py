@@ -92,3 +92,31 @@ def test_repository_rejects_nul_in_names(tmp_path):
     repo = get_artifact_repository(str(tmp_path / "root"))
     with pytest.raises(InvalidParameterError, match="NUL"):
         repo.list_artifacts("a\x00")
+
+
+def test_a_read_only_store_opens_for_reading(tmp_path):
+    """Reproduced: a read-only store could not be opened (a *.migrate-lock was created beside the
+    database). A tmpfs the test mounts, filled, then remounted read-only."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        env = {**os.environ, "AUTOTRACK_TRACKING_URI": f"sqlite:///{folder}/t.db", "AUTOTRACK_ARTIFACT_ROOT": str(folder / "artifacts"),
+               "AUTOTRACK_SPOOL_DIR": str(tmp_path / "spool")}
+        write = "import autotrack\nwith autotrack.start_run(run_name='r') as run:\n    autotrack.log_metric('m', 1.0)\nprint(run.info.run_id)"
+        run_id = subprocess.run([sys.executable, "-c", write], env=env, capture_output=True, text=True, check=True).stdout.split()[0]
+        before = sorted(os.listdir(folder))
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        read = (f"import autotrack\nc = autotrack.TrackingClient()\nr = c.get_run({run_id!r})\n"
+                "print(r.info.status, r.data.metrics['m'], len(autotrack.search_runs(output_format='list')))")
+        proc = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == ["FINISHED", "1.0", "1"]
+        assert sorted(os.listdir(folder)) == before  # reading wrote nothing (no lock file, no -wal/-shm)
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -140,7 +140,7 @@ _keys = st.one_of(
     st.text(min_size=0, max_size=300),
     st.sampled_from(["m", "a/b", "x:y", "..", "/abs", "sp ace", "k" * 251]),
     st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2),
-)
+).filter(lambda k: k != "good")  # hypothesis also draws the test's own string constants: "good" is the control metric
 _values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**400), max_value=10**400),
     st.text(max_size=20), st.booleans(), st.none(), st.binary(max_size=4),
@@ -194,8 +194,6 @@ def _hostile_property(calls):
                 pass
         autotrack.flush()  # strict mode: a background rejection would be re-raised here
     history = client.get_metric_history(run.info.run_id, "good")
-    if [m.step for m in history] != list(range(good)):
-        print("FAILING CALLS", repr(calls))
     assert [m.step for m in history] == list(range(good))
     assert client.get_run(run.info.run_id).info.status == "FINISHED"
     assert all(isinstance(v, float) for v in client.get_run(run.info.run_id).data.metrics.values())

@@ -78,6 +78,10 @@ def is_transient(exc: BaseException) -> bool:
     if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
         if exc.connection_invalidated:
             return True
+        if type(exc.orig).__module__.startswith("sqlite3"):
+            # SQLite has no connection to lose: only a busy/locked database is worth waiting for.
+            text = str(exc.orig).lower()
+            return any(word in text for word in ("locked", "busy", "unable to open", "disk i/o"))
         if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
             return True
         return False
@@ -324,6 +328,15 @@ class LoggingPipeline:
     def _refuse(self, count: int) -> None:
         self._refused += count
         self._report("refused", "autotrack is shutting down: records logged from now on are not recorded.")
+
+    def _ensure_writer(self) -> None:
+        """A writer thread that is running (one stopped by reset(), or dead, is started again)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self._thread = None
+            self._stop = False
+            _pipelines.add(self)
+            self._start()
 
     def _start(self) -> None:
         with self._intern_lock:
@@ -751,8 +764,7 @@ class LoggingPipeline:
         used up, or ``deadline``. True if everything reached the store."""
         if self.sync:
             return True
-        if self._thread is None:
-            self._start()
+        self._ensure_writer()
         self._down_until = 0.0  # an explicit flush tries the store now (once, if it is known to be down)
         retries_left = self._failures <= len(self.retry_delays)
         self._last_orphan_scan = 0.0  # and looks for other processes' spool files
@@ -760,6 +772,7 @@ class LoggingPipeline:
             start = self._cycles
             while True:
                 self._wake.set()
+                self._ensure_writer()
                 if self._cycles > start + 1 and self._quiescent():
                     return True
                 if self._cycles > start and (self._failures > len(self.retry_delays) if retries_left else self._down_until > 0):
@@ -842,6 +855,10 @@ class LoggingPipeline:
         if thread is not None and thread is not threading.current_thread():
             thread.join(2.0)
         _pipelines.discard(self)
+        if thread is None or not thread.is_alive():
+            # A client kept from before (a fixture's) may log again: the next record starts a writer.
+            self._thread = None
+            self._stop = False
 
     def reopen(self) -> None:
         """After a reset: accept records again."""

@@ -109,8 +109,17 @@ class SqlStore(TrackingStore):
         dialect = url.get_backend_name()
         if dialect == "sqlite":
             db = url.database
+            read_only = False
             if db and db != ":memory:" and not db.startswith("file:"):
-                os.makedirs(os.path.dirname(os.path.abspath(db)) or ".", exist_ok=True)
+                folder = os.path.dirname(os.path.abspath(db)) or "."
+                # A database in a folder that cannot be written (a read-only mount, a shared archive) is
+                # opened for reading: SQLite's URI mode=ro, immutable (no -wal/-shm files to create).
+                read_only = os.path.exists(db) and not os.access(folder, os.W_OK)
+                if read_only:
+                    url = url.set(database=f"file:{os.path.abspath(db)}", query={"mode": "ro", "immutable": "1", "uri": "true"})
+                else:
+                    os.makedirs(folder, exist_ok=True)
+            self.read_only = read_only
             engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
             @event.listens_for(engine, "connect")
@@ -118,7 +127,8 @@ class SqlStore(TrackingStore):
                 # Transactions are begun by hand below, so that writers can take the lock up front.
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
+                if not read_only:
+                    cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=60000")
                 cur.close()
@@ -191,7 +201,7 @@ class SqlStore(TrackingStore):
         logging pipeline treat as "try again later"); an error of the statement itself stays as it is."""
         text = str(getattr(exc, "orig", exc)).lower()
         if self.engine.dialect.name == "sqlite" and not getattr(exc, "connection_invalidated", False) and not any(
-            word in text for word in ("locked", "unable to open", "disk i/o", "readonly", "read-only", "full")
+            word in text for word in ("locked", "unable to open", "disk i/o", "busy")
         ):
             return
         raise StoreConnectionError(f"The tracking database {redact_uri(self.uri)} cannot be reached: {getattr(exc, 'orig', exc)}") from None

@@ -477,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     if "log" in only:
         _progress(f"autotrack: log_metric x {args.steps:,}")
         results["at_log"] = at_log_loop(args.steps, args.keep)
+        _progress(f"autotrack log: {results['at_log']}")
         _progress(f"autotrack: synchronous log_metric x {args.mlflow_sync_steps:,}")
         results["at_sync"] = at_log_sync(args.mlflow_sync_steps, args.keep)
     if "search" in only:
@@ -489,9 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     if "volume" in only:
         _progress(f"autotrack: {args.volume:,} metrics, peak RSS")
         results["at_volume"] = volume(_VOLUME_AT, args.volume, args.keep, "autotrack-volume")
+        _progress(f"autotrack volume: {results['at_volume']}")
     if "exit" in only:
         _progress(f"autotrack: exit with {args.exit_metrics:,} unflushed metrics")
         results["at_exit"] = exit_time(_EXIT_AT, args.exit_metrics, args.keep, "autotrack-exit", "SELECT COUNT(*) FROM metrics WHERE run_uuid = ?")
+        _progress(f"autotrack exit: { {k: v for k, v in results['at_exit'].items() if k != 'stderr'} }")
     if "import" in only:
         _progress("import autotrack")
         results["at_import"] = import_times("autotrack", args.import_repeat, first_use="log_metric")

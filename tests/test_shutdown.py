@@ -43,10 +43,11 @@ def _count_metrics(tmp_path, run_id: str | None = None) -> int:
 
 def _replay(tmp_path) -> None:
     """A later process that logs to the same store writes what the spool kept."""
-    proc = _run("import autotrack; autotrack.TrackingClient().flush()", _env(tmp_path))
+    proc = _run("import autotrack; autotrack.TrackingClient().flush()", _env(tmp_path, AUTOTRACK_EXIT_FLUSH_TIMEOUT=600), timeout=800)
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.timeout(900)  # the issue fixes the count; on a loaded 2-core machine the loop alone takes minutes
 def test_exit_with_a_million_unflushed_metrics_is_bounded_and_loses_nothing(tmp_path):
     """The issue's script: 10**6 log_metric calls and let the script end. Reproduced: still running
     after 240 s with 299,999 stored (the exit drain ran after SQLAlchemy's finalizer)."""
@@ -54,15 +55,17 @@ def test_exit_with_a_million_unflushed_metrics_is_bounded_and_loses_nothing(tmp_
     start = time.monotonic()
     proc = _run(
         """
-        import autotrack
+        import time, autotrack
         with autotrack.start_run() as run:
             print(run.info.run_id)
             for i in range(10**6):
                 autotrack.log_metric("m", i, step=i)
+        print(time.time(), flush=True)
         """,
         _env(tmp_path, AUTOTRACK_EXIT_FLUSH_TIMEOUT=timeout),
+        timeout=850,
     )
-    elapsed = time.monotonic() - start
+    end = time.time()
     assert proc.returncode == 0, proc.stderr
     run_id = proc.stdout.split()[0]
     stored = _count_metrics(tmp_path, run_id)
@@ -74,8 +77,9 @@ def test_exit_with_a_million_unflushed_metrics_is_bounded_and_loses_nothing(tmp_
     assert _count_metrics(tmp_path, run_id) == 10**6
     run = TrackingClient(f"sqlite:///{tmp_path}/t.db").get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.metrics["m"] == 10**6 - 1
-    # the producer loop itself takes seconds on a loaded machine; the exit is bounded by the timeout
-    assert elapsed < 240, elapsed
+    # the exit itself (from the end of the script to the end of the process) is bounded by the timeout
+    exit_s = end - float(proc.stdout.split()[1])
+    assert exit_s < timeout + 15, exit_s
 
 
 def test_exit_is_bounded_when_the_store_hangs(tmp_path):
@@ -252,6 +256,7 @@ def test_reset_is_public_and_ends_open_runs(tmp_path):
     assert run.info.status == "FINISHED" and run.data.metrics == {"m": 1.0}
 
 
+@pytest.mark.timeout(900)  # 5,000,000 calls: about 10 s on an idle core, minutes on a loaded one
 def test_memory_stays_under_the_cap_for_five_million_metrics(tmp_path):
     """Reproduced: 5,000,000 fast log_metric calls held ~1 GB RSS (~200 B a record), and spooled
     records stayed in memory too. Now: peak RSS added stays under AUTOTRACK_BUFFER_MB + 100 MB."""
@@ -272,7 +277,7 @@ def test_memory_stays_under_the_cap_for_five_million_metrics(tmp_path):
         print(run.info.run_id, before, peak, flush=True)
         """,
         _env(tmp_path, AUTOTRACK_BUFFER_MB=64, AUTOTRACK_EXIT_FLUSH_TIMEOUT=5),
-        timeout=600,
+        timeout=850,
     )
     assert proc.returncode == 0, proc.stderr
     run_id, before, peak = proc.stdout.split()[:3]

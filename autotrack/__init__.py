@@ -57,7 +57,14 @@ def __getattr__(name: str):
             if exc.name != f"autotrack.{name}":
                 raise  # the module exists but something it imports is missing: say so
             # hasattr() must see False, and the message says why (integrations still to come)
-            raise AttributeError(f"module 'autotrack' has no attribute {name!r}: autotrack.{name} is not part of this version") from None
+            from autotrack.core import registry
+
+            canonical = registry.canonical(name)
+            if canonical in registry.BUILTINS:
+                reason = registry.unavailable_message(canonical, f"autotrack.{name}")
+            else:
+                reason = f"autotrack.{name} is not part of this version"
+            raise AttributeError(f"module 'autotrack' has no attribute {name!r}: {reason}") from None
     raise AttributeError(f"module 'autotrack' has no attribute {name!r}")
 
 

@@ -69,6 +69,26 @@ class ArtifactRepository:
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
         raise NotImplementedError
 
+    def log_bytes(self, data: bytes, artifact_file: str) -> None:
+        """Write ``data`` as the file ``artifact_file`` (a relative path such as ``plots/roc.json``),
+        replacing an existing one.
+
+        This default stages the bytes in a temporary file and hands it to :meth:`log_artifact`, so
+        every repository gets it; repositories that can write bytes directly override it.
+        """
+        import os
+        import tempfile
+
+        artifact_file = clean_artifact_path(artifact_file)
+        if not artifact_file:
+            raise InvalidParameterError("Invalid artifact_file '': expected a relative file name such as 'config.json'.")
+        folder, name = posixpath.split(artifact_file)
+        with tempfile.TemporaryDirectory(prefix="autotrack-") as tmp:
+            local = os.path.join(tmp, name)
+            with open(local, "wb") as handle:
+                handle.write(data)
+            self.log_artifact(local, folder or None)
+
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         raise NotImplementedError
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from urllib.parse import urlparse
 
 from autotrack.artifacts.base import ArtifactRepository, FileInfo, check_relative_path, clean_artifact_path
 from autotrack.entities.errors import InvalidParameterError, ResourceNotFoundError
+
+
+_made_dirs: set[str] = set()  # folders known to exist (saves a makedirs per small file)
 
 
 class LocalArtifactRepository(ArtifactRepository):
@@ -37,6 +41,37 @@ class LocalArtifactRepository(ArtifactRepository):
         check_relative_path(os.path.join(clean_artifact_path(artifact_path), name), "artifact path")
         os.makedirs(dest_dir, exist_ok=True)
         _copy_no_follow(local_file, os.path.join(dest_dir, name))
+
+    def log_bytes(self, data: bytes, artifact_file: str) -> None:
+        """Write ``data`` as ``artifact_file`` atomically: a temporary file in the target folder, then
+        ``os.replace``, so a reader sees the old file or the whole new one, never half of it."""
+        rel = clean_artifact_path(artifact_file)
+        if not rel:
+            raise InvalidParameterError("Invalid artifact_file '': expected a relative file name such as 'config.json'.")
+        target = self.local_path(rel)
+        folder = os.path.dirname(target)
+        if folder not in _made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            if len(_made_dirs) > 4096:
+                _made_dirs.clear()
+            _made_dirs.add(folder)
+        tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except FileNotFoundError:
+            _made_dirs.discard(folder)  # the folder was removed since we made it: once more, making it
+            os.makedirs(folder, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
         """Copy the files under ``local_dir``; every path is checked before the first file is copied."""

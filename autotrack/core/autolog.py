@@ -75,6 +75,7 @@ def _wanted() -> dict[str, dict[str, Any]]:
     names = set() if ALL in env_disabled else names - env_disabled
     names |= set(_library)
     wanted: dict[str, dict[str, Any]] = {}
+    absent: list[str] = []
     for name in sorted(names):
         try:
             cls = registry.load(name)
@@ -82,11 +83,46 @@ def _wanted() -> dict[str, dict[str, Any]]:
             safety.report(name, "loading the integration", exc, allow_raise=False)
             continue
         if cls is None:
-            continue  # a built-in that this build does not ship yet
+            absent.append(name)  # a built-in that this build does not ship yet: say so on import
+            continue
         options = {**_defaults(cls), **(_global or {}), **_library.get(name, {})}
         if not options["disable"]:
             wanted[name] = options
+    _watch_absent(absent, silent=bool((_global or {}).get("silent")))
     return wanted
+
+
+class _AbsentKey:
+    """Subscription key of the "library imported, integration absent" warnings."""
+
+
+_ABSENT = _AbsentKey()
+_absent_warned: set[str] = set()
+
+
+def _watch_absent(names: list[str], *, silent: bool) -> None:
+    """Warn once per process when the library of an announced-but-absent built-in is imported."""
+    hooks.unsubscribe(_ABSENT)
+    if silent:
+        return
+    for name in names:
+        for module_name in registry.LIBRARY_MODULES.get(name, ()):
+            hooks.subscribe(_ABSENT, module_name, lambda module, name=name: _warn_absent(name, module),
+                            lambda _module, _exc: None)
+
+
+def _warn_absent(name: str, module: ModuleType) -> None:
+    if name in _absent_warned:
+        return
+    _absent_warned.add(name)
+    import warnings
+
+    warnings.warn(
+        f"autotrack: {module.__name__} was imported with autologging on, but "
+        f"{registry.unavailable_message(name)}; its training is not logged.",
+        safety.AutotrackWarning,
+        stacklevel=2,
+    )
 
 
 def _disarm(name: str) -> None:
@@ -115,15 +151,19 @@ def _subscribe(state: patching.IntegrationState, module_name: str, callback: Cal
 
 
 def _supported(armed: _Armed) -> bool:
-    """Check the installed version once per configuration; warn or skip outside ``supports``."""
+    """Check the installed versions once per configuration; warn or skip outside ``supports``."""
     if armed.version_checked:
         return not armed.skipped
     armed.version_checked = True
     from autotrack.core.versions import installed_version, version_matches
 
     cls, config = armed.cls, armed.state.config
-    version = installed_version(cls.distribution) if cls.distribution else None
-    if version is None or not cls.supports or version_matches(version, cls.supports):
+    outside: list[str] = []
+    for distribution, spec in cls.supported_ranges().items():
+        version = installed_version(distribution)
+        if version is not None and spec and not version_matches(version, spec):
+            outside.append(f"{distribution}{spec}, but {distribution} {version} is installed")
+    if not outside:
         return True
     if config.disable_for_unsupported_versions:
         armed.skipped = True
@@ -132,9 +172,8 @@ def _supported(armed: _Armed) -> bool:
         import warnings
 
         warnings.warn(
-            f"autotrack: {cls.name} autologging supports {cls.distribution}{cls.supports}, but "
-            f"{cls.distribution} {version} is installed; autologging may not work. Pass "
-            f"disable_for_unsupported_versions=True to skip it for unsupported versions.",
+            f"autotrack: {cls.name} autologging supports {'; '.join(outside)}; autologging may not work. "
+            "Pass disable_for_unsupported_versions=True to skip it for unsupported versions.",
             safety.AutotrackWarning,
             stacklevel=2,
         )
@@ -191,6 +230,7 @@ def autolog(*, exclude: Iterable[str] | str | None = None, **options: Any) -> No
         if clean.get("disable"):
             _global, _global_exclude, _env_enabled = None, frozenset(), frozenset()
             _library.clear()
+            hooks.unsubscribe(_ABSENT)
             for name in sorted(_armed):
                 _disarm(name)
             return
@@ -214,6 +254,20 @@ def autolog_from_environment(value: str | None = None) -> list[str]:
         return sorted(_armed)
 
 
+def _validate_settings(cls: type[Integration], owner: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options with the integration's own settings checked by ``cls.validate_settings``; its error
+    is re-raised (same type) prefixed with ``owner``."""
+    own = {k: v for k, v in options.items() if k in cls.settings}
+    if not own:
+        return options
+    try:
+        checked = cls.validate_settings(dict(own))
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        raise type(exc)(message if message.startswith(owner) else f"{owner}(): {message}") from None
+    return {**options, **checked}
+
+
 def make_library_autolog(name: str) -> Callable[..., None]:
     """Build ``autotrack.<name>.autolog`` for a facade module: per-library options that override the
     global ``autotrack.autolog()`` ones."""
@@ -228,7 +282,9 @@ def make_library_autolog(name: str) -> Callable[..., None]:
                 f"autotrack.{canonical}.autolog(): the {canonical!r} integration is not available in this "
                 f"autotrack build; available: {', '.join(registry.available()) or 'none'}"
             )
-        clean = validate_options(f"autotrack.{canonical}.autolog", options, cls.accepted_options())
+        owner = f"autotrack.{canonical}.autolog"
+        clean = validate_options(owner, options, cls.accepted_options())
+        clean = _validate_settings(cls, owner, clean)
         with _lock:
             _library[canonical] = clean
             _reconcile([canonical])

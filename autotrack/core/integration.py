@@ -96,6 +96,15 @@ def validate_options(owner: str, options: Mapping[str, Any], accepted: Mapping[s
     return clean
 
 
+def _check_specifier(where: str, spec: str) -> None:
+    from autotrack.core.versions import version_matches
+
+    try:
+        version_matches("0", spec)
+    except ValueError as exc:
+        raise TypeError(f"integration {where}: {exc}") from None
+
+
 class Integration:
     """Base class of every autologging integration (built-in or registered by a third party).
 
@@ -109,8 +118,13 @@ class Integration:
     name: ClassVar[str] = ""
     #: distribution name whose installed version is checked (``importlib.metadata``)
     distribution: ClassVar[str] = ""
-    #: PEP 440 range of supported versions, e.g. ``">=1.3,<2"``; empty means any
-    supports: ClassVar[str] = ""
+    #: supported versions: a PEP 440 range of ``distribution``, e.g. ``">=1.3,<2"`` (empty: any), or a
+    #: mapping ``{distribution: range}`` when the integration works with several distributions, e.g.
+    #: ``{"keras": ">=3", "tensorflow": ">=2.16"}`` (keras *or* tensorflow) or ``{"torch": ">=2.1",
+    #: "lightning": ">=2.0", "pytorch-lightning": ">=2.0"}`` (torch, lightning optional). With a
+    #: mapping, every listed distribution that is installed must be in its range; those not installed
+    #: are not checked.
+    supports: ClassVar[str | Mapping[str, str]] = ""
     #: modules whose import applies the integration
     triggers: ClassVar[tuple[str, ...]] = ()
     #: integration-specific options and their defaults (on top of the common options)
@@ -126,6 +140,37 @@ class Integration:
         """Drop state kept outside patches (patches themselves are reverted by the engine)."""
 
     @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Check this integration's own options (the keys of :attr:`settings` the user passed) and
+        return them cleaned; ``autolog()`` calls it before anything is armed.
+
+        Raise ``TypeError`` or ``ValueError`` with a message that names the option, the value and
+        what is accepted, e.g. ``"option max_tuning_runs=-1 must be None or an integer >= 0"``; the
+        engine prefixes the function the user called. This default accepts a value of the default's
+        type for bool, int, float and str defaults (None defaults accept anything).
+        """
+        clean: dict[str, Any] = {}
+        for key, value in settings.items():
+            default = cls.settings.get(key)
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise TypeError(f"option {key}={value!r} must be True or False")
+            elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise TypeError(f"option {key}={value!r} must be a number like the default {default!r}")
+            elif isinstance(default, str) and not isinstance(value, str):
+                raise TypeError(f"option {key}={value!r} must be a str like the default {default!r}")
+            clean[key] = value
+        return clean
+
+    @classmethod
+    def supported_ranges(cls) -> dict[str, str]:
+        """``{distribution: PEP 440 range}`` that :attr:`supports` declares (empty: nothing to check)."""
+        if isinstance(cls.supports, str):
+            return {cls.distribution: cls.supports} if cls.distribution and cls.supports else {}
+        return dict(cls.supports)
+
+    @classmethod
     def accepted_options(cls) -> dict[str, Any]:
         """Common options plus this integration's settings, with defaults."""
         return {**COMMON_OPTIONS, **cls.settings}
@@ -138,8 +183,19 @@ class Integration:
             raise TypeError(f"integration {where}: 'name' must be a non-empty str, got {cls.name!r}")
         if not cls.triggers or not all(isinstance(t, str) and t for t in cls.triggers):
             raise TypeError(f"integration {where}: 'triggers' must be a non-empty tuple of module names")
-        if not isinstance(cls.supports, str):
-            raise TypeError(f"integration {where}: 'supports' must be a PEP 440 specifier string")
+        if isinstance(cls.supports, Mapping):
+            for dist, spec in cls.supports.items():
+                if not isinstance(dist, str) or not dist or not isinstance(spec, str):
+                    raise TypeError(
+                        f"integration {where}: 'supports' entry {dist!r}: {spec!r} must map a distribution "
+                        "name to a PEP 440 specifier string, e.g. {'keras': '>=3', 'tensorflow': '>=2.16'}")
+                _check_specifier(where, spec)
+        elif isinstance(cls.supports, str):
+            _check_specifier(where, cls.supports)
+        else:
+            raise TypeError(
+                f"integration {where}: 'supports'={cls.supports!r} must be a PEP 440 specifier string or a "
+                "mapping {distribution: specifier}")
         clash = set(cls.settings) & set(COMMON_OPTIONS)
         if clash:
             raise TypeError(f"integration {where}: settings {sorted(clash)} shadow common options")

@@ -11,6 +11,14 @@ runs there, outside any autotrack ``try``), receives the result, and runs its "a
 
 If the user's call raises, the hook is closed at its ``yield`` (``GeneratorExit``: ``finally`` blocks
 run) and the user's exception propagates unchanged.
+
+Nested calls: a patched call made while another autologged call is running (``Pipeline.fit`` ->
+``step.fit``) is a pass-through by default (``nested="pass"``): only the outermost call logs. A patch
+made with ``nested="join"`` still runs its hook when nested, inside the outer call's session: the
+hook's :class:`Call` has ``joined=True``, the outer session (``call.session``, whose ``state`` the
+outer hook may have filled) and its run (``call.run_id``); the joined call creates and ends no run.
+(XGBoost: ``XGBClassifier.fit`` opens the run, the inner ``xgboost.train`` joins it to add per-round
+metrics.) A joined hook of a ``creates_run=True`` patch is skipped when the outer session has no run.
 """
 
 from __future__ import annotations
@@ -77,10 +85,10 @@ class Call:
     that must pass something different (an injected callback) uses :meth:`set_arg`/:meth:`set_kwarg`."""
 
     __slots__ = ("integration", "config", "target", "instance", "args", "kwargs", "run_id", "session",
-                 "_new_args", "_new_kwargs")
+                 "wrapped", "joined", "_new_args", "_new_kwargs")
 
     def __init__(self, integration: str, config: AutologConfig, target: str, instance: Any,
-                 args: tuple, kwargs: dict, sess: session.Session) -> None:
+                 args: tuple, kwargs: dict, sess: session.Session, wrapped: Any = None, joined: bool = False) -> None:
         self.integration = integration
         self.config = config
         self.target = target
@@ -89,6 +97,11 @@ class Call:
         self.kwargs = kwargs
         self.session = sess
         self.run_id: str | None = sess.run_id
+        #: the original callable being called (bound to ``instance`` for a method): its signature is
+        #: what argument lookup by name binds against (``autotrack.integrations.kit.calls``)
+        self.wrapped = wrapped
+        #: True when this is a nested call of a ``nested="join"`` patch, running in an outer session
+        self.joined = joined
         self._new_args: dict[int, Any] = {}
         self._new_kwargs: dict[str, Any] = {}
 
@@ -135,9 +148,15 @@ def _describe(owner: Any, attribute: str) -> str:
     return f"{getattr(owner, '__module__', '?')}.{getattr(owner, '__qualname__', type(owner).__qualname__)}.{attribute}"
 
 
-def _make_wrapper(state: IntegrationState, hook: Hook, target: str, creates_run: bool):
+NESTED_MODES = ("pass", "join")
+
+
+def _make_wrapper(state: IntegrationState, hook: Hook, target: str, creates_run: bool, join: bool = False):
     def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
-        if session.active():
+        outer = session.current()
+        if outer is not None:
+            if join:
+                return _joined_call(state, hook, outer, target, wrapped, instance, args, kwargs, creates_run)
             # Nested inside another autologged call: the outermost call logs, this one only runs.
             return wrapped(*args, **kwargs)
         sess = session.Session(state.name, target)
@@ -167,7 +186,7 @@ def _outermost_call(state: IntegrationState, hook: Hook, sess: session.Session, 
                 run = fluent.active_run()
                 sess.run_id = run.info.run_id if run is not None else None
             if sess.run_id is not None or not creates_run:
-                call = Call(state.name, config, sess.target, instance, args, dict(kwargs), sess)
+                call = Call(state.name, config, sess.target, instance, args, dict(kwargs), sess, wrapped)
                 gen = hook(call)
                 if not isinstance(gen, GeneratorType):
                     raise TypeError(f"autolog hook {hook!r} must be a generator function (yield once)")
@@ -209,6 +228,51 @@ def _outermost_call(state: IntegrationState, hook: Hook, sess: session.Session, 
     return result
 
 
+def _joined_call(state: IntegrationState, hook: Hook, outer: session.Session, target: str, wrapped: Callable,
+                 instance: Any, args: tuple, kwargs: dict, creates_run: bool) -> Any:
+    """A nested call of a ``nested="join"`` patch: the hook runs in the outer session and its run;
+    the three phases are those of :func:`_outermost_call`, but no run is opened or ended here."""
+    if creates_run and outer.run_id is None:
+        return wrapped(*args, **kwargs)  # the outer call logs nowhere (worker, exclusive...): neither do we
+    config = state.config
+    silent = config.silent
+    gen = None
+    call_args, call_kwargs = args, kwargs
+    try:
+        with safety.quiet(silent):
+            call = Call(state.name, config, target, instance, args, dict(kwargs), outer, wrapped, joined=True)
+            gen = hook(call)
+            if not isinstance(gen, GeneratorType):
+                raise TypeError(f"autolog hook {hook!r} must be a generator function (yield once)")
+            next(gen)
+            call_args, call_kwargs = call.final_arguments()
+            if _config.strict():
+                call.check_unchanged(args, kwargs, call_args, call_kwargs)
+    except Exception as exc:  # noqa: BLE001 - autotrack's own code only
+        _discard(state, gen, outer, "FINISHED", ending=False)
+        gen = None
+        call_args, call_kwargs = args, kwargs
+        safety.report(state.name, f"{target} (before the nested call)", exc, silent=silent)
+    try:
+        result = wrapped(*call_args, **call_kwargs)
+    except BaseException:
+        _discard(state, gen, outer, "FAILED", ending=False)  # the outer call ends the run
+        raise
+    try:
+        with safety.quiet(silent):
+            if gen is not None:
+                try:
+                    gen.send(result)
+                except StopIteration:
+                    pass
+                else:
+                    gen.close()
+                    raise RuntimeError(f"autolog hook for {target} yielded more than once")
+    except Exception as exc:  # noqa: BLE001 - autotrack's own code only
+        safety.report(state.name, f"{target} (after the nested call)", exc, silent=silent)
+    return result
+
+
 def _discard(state: IntegrationState, gen: Any, sess: session.Session, status: str, *, ending: bool) -> None:
     """Close a hook without its "after" part and, when ``ending``, end the run autotrack created.
     Never raises: this runs while the user's exception is propagating."""
@@ -235,12 +299,18 @@ def _end_created_run(state: IntegrationState, sess: session.Session, status: str
                       silent=state.config.silent, allow_raise=allow_raise)
 
 
-def patch(state: IntegrationState, owner: Any, attribute: str, hook: Hook, *, creates_run: bool = True) -> PatchHandle | None:
+def patch(state: IntegrationState, owner: Any, attribute: str, hook: Hook, *, creates_run: bool = True,
+          nested: str = "pass") -> PatchHandle | None:
     """Install ``hook`` on ``owner.attribute`` (function, method, classmethod, staticmethod, property
     or descriptor such as scikit-learn's ``available_if``) and record the handle.
 
-    Patching the same attribute twice for one integration is a no-op returning None.
+    ``nested``: ``"pass"`` (a call nested in another autologged call only runs) or ``"join"`` (its
+    hook runs in the outer call's session; see the module docstring). Patching the same attribute
+    twice for one integration is a no-op returning None.
     """
+    if nested not in NESTED_MODES:
+        raise ValueError(f"patch(nested={nested!r}): accepted values: {', '.join(map(repr, NESTED_MODES))}")
+    join = nested == "join"
     import wrapt
 
     from autotrack.core._wrappers import AutotrackFunctionWrapper
@@ -253,7 +323,7 @@ def patch(state: IntegrationState, owner: Any, attribute: str, hook: Hook, *, cr
         target = _describe(owner, attribute)
 
         def factory(original: Any) -> Any:
-            wrapper = AutotrackFunctionWrapper(original, _make_wrapper(state, hook, target, creates_run),
+            wrapper = AutotrackFunctionWrapper(original, _make_wrapper(state, hook, target, creates_run, join),
                                                enabled=state.enabled)
             # _self_ attributes live on the proxy itself, not on the wrapped function.
             wrapper._self_autotrack_owner = owner
@@ -376,13 +446,16 @@ class Patcher:
         """The integration's effective options."""
         return self._state.config
 
-    def patch(self, owner: Any, attribute: str, hook: Hook, *, creates_run: bool = True) -> PatchHandle | None:
+    def patch(self, owner: Any, attribute: str, hook: Hook, *, creates_run: bool = True,
+              nested: str = "pass") -> PatchHandle | None:
         """Patch ``owner.attribute`` with the generator ``hook`` (see the module docstring).
 
         With ``creates_run=False`` the hook runs whether or not a run is active (``call.run_id`` may be
-        None) and no run is created, e.g. for ``predict``.
+        None) and no run is created, e.g. for ``predict``. With ``nested="join"`` the hook also runs
+        when the call is nested in another autologged call, in that call's session and run
+        (``call.joined`` is True); by default a nested call only runs.
         """
-        return patch(self._state, owner, attribute, hook, creates_run=creates_run)
+        return patch(self._state, owner, attribute, hook, creates_run=creates_run, nested=nested)
 
     def observe(self, owner: Any, attribute: str, after: Callable[[Any, tuple, dict, Any], None]) -> PatchHandle | None:
         """Observe ``owner.attribute`` with ``after(instance, args, kwargs, result)`` after each

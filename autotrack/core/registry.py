@@ -25,6 +25,15 @@ BUILTINS: dict[str, str] = {
 }
 #: other accepted spellings -> canonical name
 ALIASES: dict[str, str] = {"tensorflow": "keras", "tf": "keras", "torch": "pytorch", "scikit-learn": "sklearn"}
+#: the library modules of each built-in: while a built-in is not available in this build, importing
+#: one of these with autologging on warns once that it is not logged (see :func:`unavailable_message`).
+#: Once the integration module exists, its own ``triggers`` apply and this entry is not used.
+LIBRARY_MODULES: dict[str, tuple[str, ...]] = {
+    "sklearn": ("sklearn",),
+    "xgboost": ("xgboost",),
+    "keras": ("keras", "tensorflow"),
+    "pytorch": ("torch",),
+}
 
 _lock = threading.Lock()
 _entry_points: dict[str, str] | None = None
@@ -105,8 +114,41 @@ def known_names() -> list[str]:
     return sorted(set(BUILTINS) | set(_third_party()))
 
 
-def validate_names(field: str, names: object) -> list[str]:
-    """Canonical names for ``names``; ``ValueError`` naming ``field``, the bad value and the accepted names."""
+def is_available(name: str) -> bool:
+    """Whether the integration ``name`` (canonical) exists in this build: a built-in whose defining
+    module is present, or a registered third party. Decided by the files present, so a built-in
+    becomes available the moment its module lands, without a list to edit."""
+    target = BUILTINS.get(name)
+    if target is None:
+        return name in _third_party()
+    if name in _loaded:
+        return _loaded[name] is not None
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(target.partition(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def unavailable_message(name: str, what: str | None = None) -> str:
+    """The sentence said when the announced built-in ``name`` is asked for but absent from this build."""
+    subject = what or f"the {name!r} integration"
+    return (f"{subject} is not available in this version of autotrack ({_version()}): {name} autologging is "
+            f"announced but not built yet; available integrations: {', '.join(available()) or 'none'}")
+
+
+def _version() -> str:
+    import autotrack
+
+    return autotrack.__version__
+
+
+def validate_names(field: str, names: object, *, available_only: bool = False) -> list[str]:
+    """Canonical names for ``names``; ``ValueError`` naming ``field``, the bad value and the accepted names.
+
+    With ``available_only`` (names that *enable* integrations: ``AUTOTRACK_AUTOLOG``,
+    ``autotrack run -i``) an announced built-in that this build lacks is an error too, saying so."""
     if isinstance(names, str):
         items = [part for part in names.split(",")]
     elif isinstance(names, (list, tuple, set, frozenset)):
@@ -124,6 +166,8 @@ def validate_names(field: str, names: object) -> list[str]:
         if name not in known:
             accepted = ", ".join(sorted(known | set(ALIASES)))
             raise ValueError(f"{field}: unknown integration {item!r}; accepted: {accepted}")
+        if available_only and not is_available(name):
+            raise ValueError(f"{field}: {unavailable_message(name, f'integration {item.strip()!r}')}")
         if name not in result:
             result.append(name)
     return result
@@ -173,19 +217,10 @@ def load(name: str) -> type[Integration] | None:
 
 def available() -> list[str]:
     """Names of integrations whose defining module is present (built-ins that exist, third parties)."""
-    import importlib.util
+    return [name for name in known_names() if is_available(name)]
 
-    names = []
-    for name in known_names():
-        target = BUILTINS.get(name)
-        if target is not None:
-            module_name = target.partition(":")[0]
-            try:
-                present = importlib.util.find_spec(module_name) is not None
-            except ModuleNotFoundError:
-                present = False
-            if not present:
-                continue
-        names.append(name)
-    return names
+
+def unavailable_builtins() -> list[str]:
+    """Built-in integrations announced but absent from this build."""
+    return [name for name in sorted(BUILTINS) if not is_available(name)]
 

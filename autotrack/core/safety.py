@@ -143,6 +143,7 @@ def guard_methods(integration: str, *, silent: bool = False) -> Callable[[type],
             if attr.startswith("_") or not callable(value) or isinstance(value, (staticmethod, classmethod, type)):
                 continue
             setattr(cls, attr, guard(integration, value, silent=silent))
+        cls.__autotrack_guarded__ = True  # type: ignore[attr-defined]
         return cls
 
     return decorate

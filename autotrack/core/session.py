@@ -118,10 +118,9 @@ def open_run(integration: str, exclusive: bool, extra_tags: dict[str, str] | Non
         return (None, False) if exclusive else (run.info.run_id, False)
     if in_worker_process() or other_session_open():
         return None, False
-    tags = {RUN_TAG: integration}
-    if extra_tags:
-        tags.update(extra_tags)
-    run = fluent.start_run(tags=tags)
+    from autotrack.tracking.run_tags import autolog_run_tags
+
+    run = fluent.start_run(tags=autolog_run_tags(integration, extra_tags))
     return run.info.run_id, True
 
 

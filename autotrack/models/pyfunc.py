@@ -75,7 +75,9 @@ class _Predictor:
         self.accepts_params = _takes_params(self.predict)
 
 
-def _writer(python_model: Any) -> FlavorWriter:
+def model_writer(python_model: Any) -> FlavorWriter:
+    """The :class:`FlavorWriter` storing ``python_model`` with cloudpickle (what ``save_model`` uses;
+    integrations hand it to ``autotrack.integrations.kit.models.log_model``)."""
     predict = _predict_function(python_model)  # validates before anything is written
 
     def write(folder: Path) -> dict[str, Any]:
@@ -87,6 +89,9 @@ def _writer(python_model: Any) -> FlavorWriter:
 
     conf = {"library": "cloudpickle", "distribution": "cloudpickle", "library_version": installed_version("cloudpickle")}
     return FlavorWriter(PYFUNC_FLAVOR, __name__, write, ["cloudpickle", "pandas"], conf, predict)
+
+
+_writer = model_writer
 
 
 def save_model(python_model: Any, path: str | os.PathLike, signature: ModelSignature | None = None,

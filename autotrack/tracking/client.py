@@ -255,6 +255,24 @@ class TrackingClient:
         if records:
             self._pipeline.add_many(records)
 
+    def log_metrics(self, run_id: str, metrics: dict[str, Any], step: int | None = None,
+                    timestamp: int | None = None) -> None:
+        """Queue several metrics of one run at one ``step`` and one ``timestamp`` (now by default), in
+        one batch. Every key and value is checked before anything is queued."""
+        if run_id not in self._state.writable:
+            self._writable_params(run_id)
+        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp("metrics", timestamp)
+        step = 0 if step is None else validation.validate_step("metrics", step)
+        records = []
+        for key, value in metrics.items():
+            if key not in _valid_keys:
+                validation.validate_key("metric", key)
+            if value.__class__ is not float:
+                value = validation.validate_metric_value(key, value)
+            records.append((METRIC, run_id, key, value, timestamp, step))
+        if records:
+            self._pipeline.add_many(records)
+
     def log_late_metric(self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
         """Queue one metric value for ``run_id`` even if the run has ended; its status and end time stay.
 
@@ -398,30 +416,36 @@ class TrackingClient:
         self.artifact_repository(run_id).log_artifacts(local_dir, artifact_path)
 
     def list_artifacts(self, run_id: str, path: str | None = None):
+        """The files and folders under ``path`` in the run's artifacts (files still being written in
+        the background for this run are waited for first)."""
+        _wait_for_background_artifacts(run_id)
         return self.artifact_repository(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
-        """Copy an artifact (file or folder) of the run to ``dst_path`` (a new temp folder by default); return its local path."""
+        """Copy an artifact (file or folder) of the run to ``dst_path`` (a new temp folder by default); return its local path.
+
+        Files of this run still being written in the background are waited for first."""
+        _wait_for_background_artifacts(run_id)
         return self.artifact_repository(run_id).download_artifacts(path, dst_path)
 
-    def _log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        """Save ``data`` as the artifact ``artifact_file`` (e.g. ``plots/roc.json``) through the run's
+        artifact repository (atomic on local disk: a reader never sees half a file)."""
         from autotrack.artifacts.base import clean_artifact_path
 
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidParameterError(f"Invalid data of type {type(data).__name__} for log_bytes: expected bytes.")
         artifact_file = clean_artifact_path(artifact_file)
         if not artifact_file:
             raise InvalidParameterError("Invalid artifact_file '': expected a relative file name such as 'config.json'.")
-        folder, name = posixpath.split(artifact_file)
-        with tempfile.TemporaryDirectory(prefix="autotrack-") as tmp:
-            local = os.path.join(tmp, name)
-            with open(local, "wb") as handle:
-                handle.write(data)
-            self.log_artifact(run_id, local, folder or None)
+        self._writable_params(run_id)
+        self.artifact_repository(run_id).log_bytes(bytes(data), artifact_file)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Save ``text`` as the artifact ``artifact_file`` (e.g. ``notes/summary.txt``)."""
         if not isinstance(text, str):
             raise InvalidParameterError(f"Invalid text of type {type(text).__name__} for log_text: expected str.")
-        self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
+        self.log_bytes(run_id, text.encode("utf-8"), artifact_file)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Save a dict (or list) as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml and PyYAML is installed."""
@@ -435,7 +459,7 @@ class TrackingClient:
             text = yaml.safe_dump(dictionary, sort_keys=False)
         else:
             text = json.dumps(dictionary, indent=2, default=str)
-        self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
+        self.log_bytes(run_id, text.encode("utf-8"), artifact_file)
 
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         """Save a matplotlib figure (PNG, SVG, PDF... by extension) or a plotly figure (HTML) as an artifact."""
@@ -516,6 +540,15 @@ def _int64_error(key: str, step: object, timestamp: object) -> InvalidParameterE
         f"Invalid step {step!r} or timestamp {timestamp!r} for metric {key!r}: both must fit in a signed 64-bit "
         "integer (-2**63 to 2**63-1; timestamps are milliseconds since the epoch)."
     )
+
+
+def _wait_for_background_artifacts(run_id: str) -> None:
+    # Only when the background writer was ever used (importing it costs nothing, but stay lazy).
+    import sys
+
+    writer = sys.modules.get("autotrack.tracking.artifact_writer")
+    if writer is not None:
+        writer.wait_for_run(run_id)
 
 
 def _user() -> str:

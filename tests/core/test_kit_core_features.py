@@ -14,7 +14,7 @@ import pytest
 
 import autotrack
 from autotrack.core import AutotrackWarning, registry
-from conftest import run_python, write_fake_site
+from conftest import _purge_fake_modules, run_python, write_fake_site
 
 # An integration of the fake library built on the kit: Pipeline.fit opens the run; Estimator.fit
 # joins it when nested (nested="join"), injects a callback and logs metrics through the kit.
@@ -66,8 +66,6 @@ class JoiningIntegration(Integration):
 
 
 def _site(tmp_path, monkeypatch, supports='">=1.0,<2"', extra_dists=()):
-    from conftest import _purge_fake_modules
-
     source = JOINING.replace("SUPPORTS", supports)
     site = write_fake_site(tmp_path, integration=source)
     (site / "fakeml_autotrack-0.1.dist-info" / "entry_points.txt").write_text(
@@ -85,8 +83,6 @@ def _site(tmp_path, monkeypatch, supports='">=1.0,<2"', extra_dists=()):
 
 @pytest.fixture
 def joining(tmp_path, monkeypatch):
-    from conftest import _purge_fake_modules
-
     _site(tmp_path, monkeypatch)
     import fakeml_autotrack
 
@@ -167,8 +163,6 @@ def test_callback_is_added_to_a_positional_tuple_without_mutating_it(joining):
 
 
 def test_supports_mapping_checks_each_installed_distribution(tmp_path, monkeypatch):
-    from conftest import _purge_fake_modules
-
     _site(tmp_path, monkeypatch, supports='{"fakeml": ">=1.0,<2", "fakeml-extra": ">=5", "not-installed": ">=9"}',
           extra_dists=[("fakeml-extra", "4.1")])
     try:
@@ -188,8 +182,6 @@ def test_supports_mapping_checks_each_installed_distribution(tmp_path, monkeypat
 
 
 def test_supports_mapping_within_range_is_silent(tmp_path, monkeypatch):
-    from conftest import _purge_fake_modules
-
     _site(tmp_path, monkeypatch, supports='{"fakeml": ">=1.0,<2", "fakeml-extra": ">=5"}',
           extra_dists=[("fakeml-extra", "5.2")])
     try:

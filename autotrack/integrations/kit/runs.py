@@ -111,6 +111,7 @@ class IncrementalRuns:
         self._by_owner: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._by_id: dict[int, str] = {}  # owners that cannot be weakly referenced
         self._open: dict[str, tuple[Any, Any, dict[str, Any]]] = {}  # run id -> (owner ref, config, data)
+        self._ending: dict[str, tuple[Any, Any, dict[str, Any]]] = {}  # runs whose on_end is running
         self._exit_registered = False
 
     def _lookup(self, owner: Any) -> str | None:
@@ -142,7 +143,7 @@ class IncrementalRuns:
     def data(self, run_id: str) -> dict[str, Any]:
         """A dict the integration may keep per open run (e.g. a sample of the first chunk)."""
         with self._lock:
-            entry = self._open.get(run_id)
+            entry = self._open.get(run_id) or self._ending.get(run_id)
             return entry[2] if entry is not None else {}
 
     def run_for(self, owner: Any, config: AutologConfig, *, tags: Mapping[str, Any] | None = None) -> tuple[str, bool] | None:
@@ -177,6 +178,8 @@ class IncrementalRuns:
         """End one open run (``on_end`` first, unless ``call_on_end`` is False); unknown ids are ignored."""
         with self._lock:
             entry = self._open.pop(run_id, None)
+            if entry is not None:
+                self._ending[run_id] = entry  # data() still answers for on_end
         if entry is None:
             return
         ref, config, _data = entry
@@ -193,6 +196,8 @@ class IncrementalRuns:
                     safety.report(self.integration, f"finishing incremental run {run_id}", exc,
                                   silent=bool(config and config.get("silent")), allow_raise=False)
         finally:
+            with self._lock:
+                self._ending.pop(run_id, None)
             end_run(run_id, status)
 
     def end_all(self, status: str = "FINISHED", reason: str = "") -> None:

@@ -31,7 +31,7 @@ class JoiningIntegration(Integration):
     distribution = "fakeml"
     supports = SUPPORTS
     triggers = ("fakeml",)
-    settings = {"every": 1, "mode": "fast"}
+    settings = {"every": 1, "verbose": False}
 
     @classmethod
     def validate_settings(cls, settings):
@@ -223,9 +223,9 @@ def test_validate_settings_is_called_by_autolog(joining):
     fake_autolog = make_library_autolog("fakeml")
     with pytest.raises(ValueError, match=r"autotrack.fakeml.autolog\(\): option every=0 must be an integer >= 1"):
         fake_autolog(every=0)
-    # the default validation (type of the default) still applies to the other settings
-    with pytest.raises(TypeError, match=r"autotrack.fakeml.autolog\(\): option mode=3 must be a str"):
-        fake_autolog(mode=3)
+    # the default validation (True/False for a bool default) still applies to the other settings
+    with pytest.raises(TypeError, match=r"autotrack.fakeml.autolog\(\): option verbose='yes' must be True or False"):
+        fake_autolog(verbose="yes")
     fake_autolog(every=2)
     assert autotrack.core.armed()["fakeml"]["every"] == 2
 

@@ -14,7 +14,20 @@ import pytest
 
 import autotrack
 from autotrack.core import AutotrackWarning, registry
-from conftest import _purge_fake_modules, run_python, write_fake_site
+
+def _core_helpers():
+    # tests/core/conftest.py by path: "conftest" in sys.modules is whichever suite's was loaded last.
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("_core_conftest_helpers", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _core_helpers()
+_purge_fake_modules, run_python, write_fake_site = _helpers._purge_fake_modules, _helpers.run_python, _helpers.write_fake_site
 
 # An integration of the fake library built on the kit: Pipeline.fit opens the run; Estimator.fit
 # joins it when nested (nested="join"), injects a callback and logs metrics through the kit.

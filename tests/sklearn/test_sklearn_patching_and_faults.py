@@ -22,9 +22,9 @@ from sklearn_helpers import all_runs, only_run
 import autotrack
 import autotrack.sklearn
 from autotrack.core import AutotrackWarning
+from autotrack.integrations.kit import datasets  # the dataset description moved into the integration kit
 from autotrack.integrations.sklearn import (
     autolog as sk_autolog,
-    datasets,
     incremental,
     logging_parts,
     plots,

@@ -34,7 +34,6 @@ Interface for the other scikit-learn modules (``tuning``, ``post_training``, ``c
 from __future__ import annotations
 
 import inspect
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -43,7 +42,8 @@ from typing import Any
 
 from autotrack.core import safety
 from autotrack.core.integration import AutologConfig, Integration
-from autotrack.integrations.sklearn.options import SETTINGS
+from autotrack.integrations.kit import calls
+from autotrack.integrations.sklearn.options import SETTINGS, validate_settings
 
 NAME = "sklearn"
 
@@ -144,52 +144,22 @@ def _run_after_fit_handlers(estimator: Any, X: Any, y: Any, run_id: str, config:
 
 
 # ---------------------------------------------------------------------- call arguments
-_third_param: dict[Any, str | None] = {}
-
-
 def fit_arguments(call: Any) -> tuple[Any, Any, Any]:
-    """``(X, y, sample_weight)`` of a patched ``fit``-like call (missing ones are None)."""
-    args, kwargs = call.args, call.kwargs
-    X = args[0] if args else kwargs.get("X", kwargs.get("raw_documents"))
-    if len(args) > 1:
-        y = args[1]
-    else:
-        y = kwargs.get("y", kwargs.get("Y"))
-    sample_weight = kwargs.get("sample_weight")
-    if sample_weight is None and len(args) > 2:
-        method = getattr(type(call.instance), call.target.rsplit(".", 1)[-1], None)
-        key = getattr(method, "__wrapped__", method)
-        name = _third_param.get(key, "?")
-        if name == "?":
-            try:
-                params = [p for p in inspect.signature(key).parameters][1:]
-                name = params[2] if len(params) > 2 else None
-            except (TypeError, ValueError):
-                name = None
-            _third_param[key] = name
-        if name == "sample_weight":
-            sample_weight = args[2]
-    return X, y, sample_weight
+    """``(X, y, sample_weight)`` of a patched ``fit``-like call (missing ones are None), looked up by
+    name or position against the original method's signature."""
+    X = calls.argument(call, "X", 0)
+    if X is None:
+        X = call.kwargs.get("raw_documents")
+    y = calls.argument(call, "y", 1)
+    if y is None:
+        y = call.kwargs.get("Y")
+    return X, y, calls.argument(call, "sample_weight")
 
 
 def caller_variable_name(value: Any, default: str = "dataset") -> str:
-    """The name of a variable holding ``value`` in the nearest frame outside autotrack, wrapt and
-    scikit-learn (the user's ``clf.fit(X_train, y)`` gives ``"X_train"``), else ``default``."""
-    if value is None:
-        return default
-    frame = sys._getframe(1)
-    try:
-        while frame is not None:
-            module = frame.f_globals.get("__name__", "")
-            if not module.startswith(("autotrack.", "wrapt", "sklearn.", "joblib")) and module != "autotrack":
-                for name, candidate in frame.f_locals.items():
-                    if candidate is value and not name.startswith("_"):
-                        return name
-                return default
-            frame = frame.f_back
-        return default
-    finally:
-        del frame
+    """The user's variable name for ``value`` (``clf.fit(X_train, y)`` gives ``"X_train"``), looking
+    past autotrack's and scikit-learn's own frames; else ``default``."""
+    return calls.caller_variable_name(value, default, skip=("sklearn.",))
 
 
 # ---------------------------------------------------------------------- hooks
@@ -201,6 +171,12 @@ class SklearnIntegration(Integration):
     supports = ">=1.3"
     triggers = ("sklearn",)
     settings = SETTINGS
+
+    @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """``log_post_training_metrics``, ``log_plot_images`` (bool), ``max_tuning_runs`` (None or an
+        int >= 0), ``pos_label`` (None or one class label); see :mod:`.options`."""
+        return validate_settings(settings)
 
     def apply(self, patcher: Any, module: ModuleType) -> None:
         """On ``import sklearn``: patch each public submodule when it is imported, then let the tuning,

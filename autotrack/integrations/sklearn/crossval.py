@@ -23,6 +23,8 @@ import time
 from types import ModuleType
 from typing import Any
 
+from autotrack.integrations.kit import calls, metrics
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Generator
@@ -40,12 +42,6 @@ QUIET = ("learning_curve", "validation_curve", "permutation_test_score")
 #: ``cross_validate`` by name before ``autolog()`` holds the unpatched function, which still calls
 #: these: patched quiet, its folds create no stray runs (the cross-validation then logs no run).
 FOLD_WORKERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score")
-
-
-def _argument(call: Call, index: int, name: str) -> Any:
-    if len(call.args) > index:
-        return call.args[index]
-    return call.kwargs.get(name)
 
 
 def fold_metrics(function: str, result: Any) -> dict[str, list[float]]:
@@ -77,22 +73,23 @@ def summary_metrics(folds: dict[str, list[float]]) -> dict[str, float]:
 
 def log_cross_validation(function: str, estimator: Any, result: Any, run_id: str) -> None:
     """Log the params, tags and (for scored functions) fold metrics of one cross-validation."""
-    from autotrack.integrations.sklearn.logging_parts import estimator_tags, log_params
+    from autotrack.integrations.sklearn.logging_parts import NAME, estimator_tags, log_params
     from autotrack.tracking.client import TrackingClient
-    from autotrack.entities import Metric, RunTag
 
     client = TrackingClient()
     log_params(client, run_id, estimator)
     tags = {**estimator_tags(estimator), "cross_validation.function": function}
-    metrics: list[Metric] = []
     if function in SCORED:
         folds = fold_metrics(function, result)
         timestamp = int(time.time() * 1000)
-        for key, values in folds.items():
-            metrics.extend(Metric(key, value, timestamp, step) for step, value in enumerate(values))
-        metrics.extend(Metric(k, v, timestamp, 0) for k, v in summary_metrics(folds).items())
-        tags["cross_validation.n_splits"] = str(max((len(v) for v in folds.values()), default=0))
-    client.log_batch(run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()])
+        steps = max((len(v) for v in folds.values()), default=0)
+        for step in range(steps):  # one batch per fold: every result of fold k at step k
+            fold = {key: values[step] for key, values in folds.items() if step < len(values)}
+            metrics.log_metrics(run_id, fold, step=step, timestamp=timestamp, integration=NAME, client=client)
+        metrics.log_metrics(run_id, summary_metrics(folds), step=0, timestamp=timestamp, integration=NAME,
+                            client=client)
+        tags["cross_validation.n_splits"] = str(steps)
+    client.set_tags(run_id, tags)
 
 
 def log_cross_validation_dataset(call: Call, name: str) -> None:
@@ -100,7 +97,7 @@ def log_cross_validation_dataset(call: Call, name: str) -> None:
     from autotrack.integrations.sklearn.logging_parts import log_dataset
     from autotrack.tracking.client import TrackingClient
 
-    X, y = _argument(call, 1, "X"), _argument(call, 2, "y")
+    X, y = calls.argument(call, "X", 1), calls.argument(call, "y", 2)
     if X is not None:
         log_dataset(TrackingClient(), call.run_id, X, y, name, call.config, context="cross_validation")
 
@@ -110,8 +107,8 @@ def _on_cross_validation(call: Call) -> Generator[None, Any, None]:
     from autotrack.integrations.sklearn.autolog import caller_variable_name
 
     function = call.target.rsplit(".", 1)[-1]
-    estimator = _argument(call, 0, "estimator")
-    dataset_name = caller_variable_name(_argument(call, 1, "X"))
+    estimator = calls.argument(call, "estimator", 0)
+    dataset_name = caller_variable_name(calls.argument(call, "X", 1))
     result = yield
     log_cross_validation(function, estimator, result, call.run_id)
     if call.config.log_datasets:

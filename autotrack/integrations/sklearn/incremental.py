@@ -18,7 +18,6 @@ run it is logged after every call (the run may end at any time).
 
 from __future__ import annotations
 
-import atexit
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 
 from autotrack.core import safety
 from autotrack.core.integration import AutologConfig
+from autotrack.integrations.kit.runs import IncrementalRuns
 
 NAME = "sklearn"
 
@@ -43,16 +43,25 @@ class Chunk:
 @dataclass
 class _State:
     calls: int = 0
-    created_run: str | None = None
     runs_logged: set[str] = field(default_factory=set)
+
+
+def _log_final_model(run_id: str, estimator: Any, config: AutologConfig, status: str) -> None:
+    """``on_end`` of the incremental runs: the model in its final state, before the run ends."""
+    from autotrack.integrations.sklearn import logging_parts
+    from autotrack.tracking.client import TrackingClient
+
+    if status != "FINISHED" or estimator is None or not config.log_models:
+        return
+    sample = _runs.data(run_id).get("sample")
+    logging_parts.guarded("logging the model of an incremental run", config, logging_parts.log_model_artifact,
+                          TrackingClient(), run_id, estimator, sample, config)
 
 
 _lock = threading.RLock()
 _states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# run id -> [weak reference to its estimator, config, a few rows of its first chunk (for the model's
-# signature)] for every run autotrack created and has not ended
-_open: dict[str, list[Any]] = {}
-_exit_registered = False
+#: the runs autotrack created for estimators trained chunk by chunk (ended with their final model)
+_runs = IncrementalRuns(NAME, on_end=_log_final_model)
 
 
 def _state(estimator: Any) -> _State:
@@ -62,46 +71,22 @@ def _state(estimator: Any) -> _State:
     return state
 
 
-def _create_run(config: AutologConfig) -> str:
-    from autotrack.core.session import RUN_TAG
-    from autotrack.tracking import fluent
-    from autotrack.tracking.client import TrackingClient
-
-    client = TrackingClient()
-    tags = fluent.default_run_tags()
-    tags[RUN_TAG] = NAME
-    tags.update(config.extra_tags or {})
-    run = client.create_run(fluent.current_experiment_id(), tags=tags)
-    return run.info.run_id
-
-
 def begin_call(estimator: Any, active_run_id: str | None, config: AutologConfig) -> Chunk | None:
     """Choose the run a ``partial_fit`` call logs into (creating it if needed); None where the engine's
     worker policy forbids a run of our own."""
-    global _exit_registered
-    from autotrack.core import session
-
     with _lock:
         state = _state(estimator)
-        previous = state.created_run if active_run_id is not None else None
+        previous = _runs.get(estimator) if active_run_id is not None else None
         if active_run_id is not None:
             run_id, created = active_run_id, False
-            state.created_run = None
-        elif state.created_run is not None and state.created_run in _open:
-            run_id, created = state.created_run, True
         else:
-            if session.in_worker_process() or session.other_session_open():
+            found = _runs.run_for(estimator, config)
+            if found is None:
                 return None
-            run_id, created = _create_run(config), True
-            state.created_run = run_id
-            _open[run_id] = [weakref.ref(estimator), config, None]
-            if not _exit_registered:
-                # After the tracking modules registered theirs, so it runs before them at exit.
-                atexit.register(end_open_runs, "the process exits")
-                _exit_registered = True
+            run_id, created = found[0], True
         chunk = Chunk(run_id, created, state.calls, run_id not in state.runs_logged)
     if previous is not None:
-        _end(previous, "FINISHED")  # the estimator moved into a run the user started
+        _runs.end(previous, "FINISHED")  # the estimator moved into a run the user started
     return chunk
 
 
@@ -114,9 +99,10 @@ def log_call(estimator: Any, X: Any, y: Any, sample_weight: Any, chunk: Chunk, c
         state = _state(estimator)
         state.calls += 1
         state.runs_logged.add(chunk.run_id)
-        entry = _open.get(chunk.run_id)
-        if entry is not None and entry[2] is None and X is not None:
-            entry[2] = _sample(X)
+        if chunk.created and X is not None:
+            data = _runs.data(chunk.run_id)
+            if data.get("sample") is None:
+                data["sample"] = _sample(X)
     log_training(estimator, X, y, chunk.run_id, config, log_model=not chunk.created, sample_weight=sample_weight,
                  dataset_name=dataset_name, step=chunk.step, log_plots=False,
                  log_params_and_dataset=chunk.first_in_run)
@@ -126,12 +112,8 @@ def call_failed(estimator: Any, chunk: Chunk) -> None:
     """A ``partial_fit`` raised: end the run autotrack created for the estimator FAILED. Never raises."""
     if not chunk.created:
         return
-    with _lock:
-        state = _states.get(estimator)
-        if state is not None and state.created_run == chunk.run_id:
-            state.created_run = None
     try:
-        _end(chunk.run_id, "FAILED", log_model=False)
+        _runs.end(chunk.run_id, "FAILED", call_on_end=False)
     except Exception as exc:  # noqa: BLE001 - the user's exception is propagating
         safety.report(NAME, "ending an incremental run", exc, allow_raise=False)
 
@@ -152,39 +134,14 @@ def forget(estimator: Any) -> None:
     """A ``fit`` restarted the estimator: its next ``partial_fit`` starts at step 0 in a new run."""
     with _lock:
         _states.pop(estimator, None)
+    _runs.forget(estimator)
 
 
 def open_runs() -> list[str]:
     """Ids of the incremental runs autotrack created and has not ended yet."""
-    with _lock:
-        return list(_open)
-
-
-def _end(run_id: str, status: str, *, log_model: bool = True) -> None:
-    with _lock:
-        entry = _open.pop(run_id, None)
-    if entry is None:
-        return
-    ref, config, sample = entry
-    from autotrack.integrations.sklearn import logging_parts
-    from autotrack.tracking.client import TrackingClient
-
-    client = TrackingClient()
-    estimator = ref()
-    try:
-        if log_model and estimator is not None and config.log_models:
-            logging_parts.guarded("logging the model of an incremental run", config,
-                                   logging_parts.log_model_artifact, client, run_id, estimator, sample, config)
-    finally:
-        client.set_terminated(run_id, status)
+    return _runs.open_runs()
 
 
 def end_open_runs(reason: str = "") -> None:
     """End every incremental run autotrack created, FINISHED (logging each final model first)."""
-    for run_id in open_runs():
-        config = (_open.get(run_id) or [None, None])[1]
-        try:
-            _end(run_id, "FINISHED")
-        except Exception as exc:  # noqa: BLE001
-            safety.report(NAME, f"ending incremental run {run_id} ({reason})", exc,
-                          silent=bool(config and config.silent), allow_raise=reason not in ("the process exits",))
+    _runs.end_all("FINISHED", reason)

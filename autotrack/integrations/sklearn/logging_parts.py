@@ -1,30 +1,31 @@
 """The parts of one training run's logging: params, tags, training metrics, dataset, plots, model.
 
 Each part runs under its own guard (:func:`guarded`): a failure is reported by the engine's safety
-rules and the other parts still run. Params, tags and metrics go through the client's batching
-pipeline (no store round trip on the caller's thread); artifact files (dataset description, curves as
-JSON, PNG plots) are computed and written by one background thread, so a slow disk or a remote
-artifact store costs the caller nothing (:func:`autotrack.sklearn.wait_for_artifacts` waits for
-them; they are drained at exit); the model is saved synchronously, so it loads as soon as fit returns.
+rules and the other parts still run. Everything is logged through the integration kit: params, tags
+and metrics go through the client's batching pipeline (no store round trip on the caller's thread);
+artifact files (dataset description, curves as JSON, PNG plots) are computed and written by the
+tracking layer's background writer, so a slow disk or a remote artifact store costs the caller
+nothing (``autotrack.flush()`` / :func:`autotrack.sklearn.wait_for_artifacts` wait for them; they
+are drained at exit); the model is saved and uploaded before fit returns, so it loads at once.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import time
 from typing import Any
 
 from autotrack.entities import tags as tag_names
 from autotrack.core import safety
 from autotrack.core.integration import AutologConfig
+from autotrack.integrations.kit import artifacts as kit_artifacts
+from autotrack.integrations.kit import datasets as kit_datasets
+from autotrack.integrations.kit import metrics as kit_metrics
+from autotrack.integrations.kit import models as kit_models
+from autotrack.integrations.kit import params as kit_params
 
 NAME = "sklearn"
 DATASETS_TAG = tag_names.DATASETS
 MODEL_PATH = "model"
 SIGNATURE_ROWS = 5  # rows of X used to infer the signature (and as the input example)
-
-_log = logging.getLogger("autotrack.sklearn")
 
 
 def guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -36,23 +37,16 @@ def guarded(what: str, config: AutologConfig, fn: Any, *args: Any, **kwargs: Any
         return None
 
 
-def param_text(value: Any) -> str:
-    """A param value as the store keeps it: ``str(value)``, cut to the store's limit."""
-    from autotrack.entities.validation import MAX_PARAM_VALUE_LENGTH
-
-    text = str(value)
-    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
-
-
-def estimator_params(estimator: Any) -> dict[str, str]:
-    """``get_params(deep=True)`` as strings (nested ``step__param`` keys), cut to the store's limit."""
-    return {key: param_text(value) for key, value in estimator.get_params(deep=True).items()}
+def estimator_params(estimator: Any) -> dict[str, Any]:
+    """``get_params(deep=True)`` (nested ``step__param`` keys); the kit turns the values into text."""
+    return estimator.get_params(deep=True)
 
 
 def log_params(client: Any, run_id: str, estimator: Any) -> None:
     """Log the estimator's params; keys the run already has with another value keep their value
     (params are write-once: e.g. two different fits inside one user run)."""
-    client.log_params(run_id, estimator_params(estimator), keep_existing=True)
+    kit_params.log_params(run_id, estimator_params(estimator), integration=NAME, keep_existing=True,
+                          flatten_nested=False, client=client)
 
 
 def estimator_tags(estimator: Any) -> dict[str, str]:
@@ -61,42 +55,20 @@ def estimator_tags(estimator: Any) -> dict[str, str]:
 
 
 def log_metrics(client: Any, run_id: str, metrics: dict[str, float], step: int | None) -> None:
-    timestamp = int(time.time() * 1000)
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, value, timestamp, step or 0)
-
-
-def _report_background(config: AutologConfig) -> Any:
-    return lambda exc: safety.report(NAME, "writing training artifacts", exc, silent=config.silent, allow_raise=False)
+    kit_metrics.log_metrics(run_id, metrics, step=step or 0, integration=NAME, client=client)
 
 
 def log_dataset(client: Any, run_id: str, X: Any, y: Any, name: str, config: AutologConfig,
                 context: str = "train") -> dict[str, Any]:
-    """Add the dataset's summary to the run's ``mlflow.datasets`` tag now, and write
-    ``datasets/<context>.json`` from the background thread."""
-    from autotrack.integrations.sklearn import artifacts, datasets
-
-    description = datasets.describe(X, y, name, context)
-    summaries = _dataset_summaries.setdefault(run_id, [])
-    summary = datasets.summary(description)
-    if summary not in summaries:
-        summaries.append(summary)
-        if len(_dataset_summaries) > 1024:  # only runs being logged to matter
-            _dataset_summaries.pop(next(iter(_dataset_summaries)))
-    client.set_tags(run_id, {DATASETS_TAG: json.dumps(summaries)})
-    repo = artifacts.repository(client, run_id)
-    payload = {f"datasets/{context}.json": description}
-    artifacts.submit(lambda: artifacts.write_bytes(repo, {k: json.dumps(v, default=str).encode() for k, v in payload.items()}),
-                     _report_background(config))
-    return description
-
-
-_dataset_summaries: dict[str, list[dict[str, str]]] = {}
+    """The dataset's summary in the run's ``mlflow.datasets`` tag now, ``datasets/<context>.json``
+    from the background writer (:func:`autotrack.integrations.kit.datasets.log_dataset`)."""
+    return kit_datasets.log_dataset(run_id, X, y, name=name, context=context, integration=NAME, config=config,
+                                    client=client)
 
 
 def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config: AutologConfig) -> None:
-    """Confusion matrix and curves: computed, written (and drawn) by the background thread."""
-    from autotrack.integrations.sklearn import artifacts, plots
+    """Confusion matrix and curves: computed, written (and drawn) by the background writer."""
+    from autotrack.integrations.sklearn import plots
 
     if result.kind != "classifier" or result.y_pred is None:
         return
@@ -104,19 +76,19 @@ def log_curves(client: Any, run_id: str, result: Any, sample_weight: Any, config
 
     result.y_true = np.array(result.y_true, copy=True)  # the caller may reuse its array after fit returns
     weights = None if sample_weight is None else np.array(sample_weight, dtype=np.float64, copy=True)
-    repo = artifacts.repository(client, run_id)
+    write = kit_artifacts.writer_for(run_id, client)
     pos_label, images = config.pos_label, config.log_plot_images
 
     def job() -> None:
         data = plots.curves(result, weights, pos_label)
         if not data:
             return
-        artifacts.write_bytes(repo, plots.to_json_files(data))
+        write(plots.to_json_files(data))
         if images:
-            artifacts.write_bytes(repo, {f"{name}.png": plots.render_png(name, value) for name, value in data.items()})
+            write({f"{name}.png": plots.render_png(name, value) for name, value in data.items()})
 
     held = sum(getattr(a, "nbytes", 0) for a in (result.y_true, result.y_pred, result.y_proba, weights))
-    artifacts.submit(job, _report_background(config), held)
+    kit_artifacts.submit(run_id, job, integration=NAME, config=config, what="writing training artifacts", size=held)
 
 
 def head_rows(X: Any, rows: int) -> Any:
@@ -138,51 +110,20 @@ def model_to_log(estimator: Any) -> Any:
 
 
 def log_model_artifact(client: Any, run_id: str, estimator: Any, X: Any, config: AutologConfig) -> None:
-    """Save the model (signature from a few rows of ``X`` if ``log_model_signatures``; those rows as the
-    input example if ``log_input_examples``)
-    into the run's ``model`` artifact folder."""
-    import tempfile
-    from pathlib import Path
-
-    from autotrack.integrations.sklearn import artifacts, flavor
-    from autotrack.models.saving import save_model_folder
+    """Log the model as the run's ``model`` artifact (signature from a few rows of ``X`` if
+    ``log_model_signatures``; those rows as the input example if ``log_input_examples``), through the
+    kit: saved on this thread, uploaded through the tracking client before fit returns, so it loads
+    as soon as fit returns."""
+    from autotrack.integrations.sklearn import flavor
 
     model = model_to_log(estimator)
     method = "predict" if hasattr(model, "predict") else "transform" if hasattr(model, "transform") else "predict"
     sample = head_rows(X, SIGNATURE_ROWS) if X is not None else None
     signature = None
     if sample is not None and config.log_model_signatures:
-        signature = _infer_signature(model, method, sample)
-    example = sample if config.log_input_examples else None
-    writer = flavor.model_writer(model, "cloudpickle", method)
-    repo = artifacts.repository(client, run_id)
-    folder = artifacts.local_folder(repo, MODEL_PATH)
-    if folder is not None:
-        save_model_folder(folder, writer, signature, example, overwrite=True, run_id=run_id, artifact_path=MODEL_PATH,
-                          infer_signature_from_example=config.log_model_signatures)
-        return
-    with tempfile.TemporaryDirectory(prefix="autotrack-model-") as tmp:
-        local = Path(tmp) / MODEL_PATH
-        save_model_folder(local, writer, signature, example, run_id=run_id, artifact_path=MODEL_PATH,
-                          infer_signature_from_example=config.log_model_signatures)
-        client.log_artifacts(run_id, str(local), MODEL_PATH)
-
-
-def _infer_signature(model: Any, method: str, sample: Any) -> Any:
-    """Signature from ``sample`` and the model's output on it; None (with a debug line) when the data
-    has no schema autotrack can describe (e.g. sparse input or text documents)."""
-    import warnings
-
-    from autotrack.models.signature import infer_signature
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            output = getattr(model, method)(sample)
-        return infer_signature(sample, output)
-    except Exception as exc:  # noqa: BLE001 - a model without a describable schema is still logged
-        _log.debug("no signature for %s: %s", type(model).__name__, exc)
-        return None
+        signature = kit_models.infer_signature(getattr(model, method, None), sample)
+    kit_models.log_model(run_id, flavor.model_writer(model, "cloudpickle", method), artifact_path=MODEL_PATH,
+                         signature=signature, input_example=sample, integration=NAME, config=config, client=client)
 
 
 def log_training(estimator: Any, X: Any, y: Any, run_id: str, config: AutologConfig, *, log_model: bool = True,

@@ -1,4 +1,5 @@
-"""The scikit-learn integration's own autolog options: defaults and up-front validation.
+"""The scikit-learn integration's own autolog options: defaults and up-front validation
+(``SklearnIntegration.validate_settings``, called by ``autolog()``).
 
 Imports neither scikit-learn nor numpy, so ``import autotrack.sklearn`` stays cheap.
 """
@@ -19,18 +20,19 @@ SETTINGS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-def validate_settings(owner: str, options: Mapping[str, Any]) -> dict[str, Any]:
+def validate_settings(options: Mapping[str, Any]) -> dict[str, Any]:
     """Check the integration-specific options in ``options``; raise naming the option, the value and
-    what is accepted. Other keys are passed through untouched (the engine validates them)."""
+    what is accepted (the engine puts the function the user called in front). Other keys are passed
+    through untouched."""
     clean = dict(options)
     for key in ("log_post_training_metrics", "log_plot_images"):
         if key in clean and not isinstance(clean[key], bool):
-            raise TypeError(f"{owner}(): option {key}={clean[key]!r} must be True or False")
+            raise TypeError(f"option {key}={clean[key]!r} must be True or False")
     if "max_tuning_runs" in clean:
         value = clean["max_tuning_runs"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
             raise ValueError(
-                f"{owner}(): option max_tuning_runs={value!r} must be None (log every candidate) or an "
+                f"option max_tuning_runs={value!r} must be None (log every candidate) or an "
                 "integer >= 0 (how many of the best candidates get a child run)"
             )
         clean["max_tuning_runs"] = None if value is None else int(value)
@@ -38,7 +40,7 @@ def validate_settings(owner: str, options: Mapping[str, Any]) -> dict[str, Any]:
         value = clean["pos_label"]
         if value is not None and not isinstance(value, (str, numbers.Number)):
             raise TypeError(
-                f"{owner}(): option pos_label={value!r} must be None (weighted averages) or one class label "
+                f"option pos_label={value!r} must be None (weighted averages) or one class label "
                 "(a str, int, float or bool) used as the positive class of binary classifiers"
             )
     return clean

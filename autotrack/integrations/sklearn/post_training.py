@@ -213,9 +213,9 @@ def caller_variable_name(value: Any, default: str) -> str:
 
 
 def _first_argument(call: Call, name: str) -> Any:
-    if call.args:
-        return call.args[0]
-    return call.kwargs.get(name)
+    from autotrack.integrations.kit import calls
+
+    return calls.argument(call, name, 0)
 
 
 def _memory_owner(array: Any) -> Any:

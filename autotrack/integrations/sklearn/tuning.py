@@ -29,13 +29,14 @@ import math
 import sys
 from typing import Any
 
-from autotrack.entities import tags as tag_names
+from autotrack.integrations.kit import artifacts, metrics, params, runs
+from autotrack.tracking.run_tags import PARENT_TAGS  # noqa: F401  (the tags a child run carries)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from autotrack.core import AutologConfig, Patcher
 
-PARENT_TAGS = (tag_names.PARENT_RUN_ID, tag_names.AUTOTRACK_PARENT_RUN_ID)
+NAME = "sklearn"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 #: tag of a child run: its row in ``cv_results_`` (and in ``cv_results.csv``)
 CANDIDATE_TAG = "autotrack.cv_results_index"
@@ -117,10 +118,10 @@ def candidate_metrics(cv_results: dict[str, Any], index: int) -> dict[str, float
     return metrics
 
 
-def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, str]:
+def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, Any]:
     """The params of one candidate: the base estimator with the candidate's values set, read back with
     ``get_params(deep=True)`` (so a step replaced by the candidate brings its own nested params)."""
-    from autotrack.integrations.sklearn.logging_parts import estimator_params, param_text
+    from autotrack.integrations.sklearn.logging_parts import estimator_params
 
     try:
         from sklearn.base import clone
@@ -131,27 +132,24 @@ def candidate_params(base: Any, candidate: dict[str, Any]) -> dict[str, str]:
             params = estimator_params(base)
         except Exception:  # noqa: BLE001
             params = {}
-        return {**params, **{k: param_text(v) for k, v in candidate.items()}}
+        return {**params, **candidate}
 
 
 def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
     """Record the search's best params, ``best_cv_score``, ``cv_results.csv`` and child runs into
     ``run_id`` (the parent run, still running); return the child run ids, best first."""
-    from autotrack.integrations.sklearn.logging_parts import param_text
     from autotrack.tracking.client import TrackingClient
-    from autotrack.entities import Metric
 
     client = TrackingClient()
     # Params are write-once: a second search inside one user run keeps the first search's best_*.
-    best = {f"best_{k}": param_text(v) for k, v in (getattr(search, "best_params_", None) or {}).items()}
-    client.log_params(run_id, best, keep_existing=True)
-    metrics = []
+    best = {f"best_{k}": v for k, v in (getattr(search, "best_params_", None) or {}).items()}
+    params.log_params(run_id, best, integration=NAME, config=config, keep_existing=True, flatten_nested=False,
+                      client=client)
     best_score = getattr(search, "best_score_", None)
     if best_score is not None:
-        metrics.append(Metric("best_cv_score", float(best_score), _now(), 0))
-    client.log_batch(run_id, metrics=metrics)
-    client.log_text(run_id, cv_results_csv(search.cv_results_), CV_RESULTS_ARTIFACT)
-    limit = config.get("max_tuning_runs", 5)
+        metrics.log_metrics(run_id, {"best_cv_score": float(best_score)}, step=0, integration=NAME, client=client)
+    artifacts.log_text(run_id, cv_results_csv(search.cv_results_), CV_RESULTS_ARTIFACT, client=client)
+    limit = config.max_tuning_runs
     if limit == 0:
         return []
     return log_child_runs(client, search, run_id, best_candidates(search, limit), config)
@@ -159,37 +157,27 @@ def log_search(search: Any, run_id: str, config: AutologConfig) -> list[str]:
 
 def log_child_runs(client: Any, search: Any, parent_run_id: str, indices: list[int], config: AutologConfig) -> list[str]:
     """One FINISHED child run of ``parent_run_id`` per candidate index, with its params and scores."""
-    from autotrack.core.session import RUN_TAG
-    from autotrack.entities import Metric, Param
-
     from autotrack.integrations.sklearn.logging_parts import estimator_tags
 
     parent = client.get_run(parent_run_id)
     base = search.estimator
-    tags = {key: parent_run_id for key in PARENT_TAGS}
-    tags[RUN_TAG] = "sklearn"
-    tags.update(estimator_tags(base))
-    tags.update(config.get("extra_tags") or {})
-    for key in (tag_names.SOURCE_NAME, tag_names.SOURCE_TYPE, tag_names.USER):
-        if key in parent.data.tags:
-            tags[key] = parent.data.tags[key]
+    tags = estimator_tags(base)
     cv_results = search.cv_results_
     timestamp = _now()
     children: list[str] = []
     for index in indices:
         candidate = cv_results["params"][index]
         name = f"{parent.info.run_name}-candidate-{index}" if parent.info.run_name else f"candidate-{index}"
-        child = client.create_run(parent.info.experiment_id, tags={**tags, CANDIDATE_TAG: str(index)}, run_name=name)
-        child_id = child.info.run_id
-        params = candidate_params(base, candidate)
-        client.log_batch(
-            child_id,
-            params=[Param(k, v) for k, v in params.items()],
-            metrics=[Metric(k, v, timestamp, 0) for k, v in candidate_metrics(cv_results, index).items()],
-        )
+        child_id = runs.create_child_run(NAME, config, parent_run_id, run_name=name,
+                                         tags={**tags, CANDIDATE_TAG: str(index)},
+                                         experiment_id=parent.info.experiment_id)
+        params.log_params(child_id, candidate_params(base, candidate), integration=NAME, config=config,
+                          flatten_nested=False, client=client)
+        metrics.log_metrics(child_id, candidate_metrics(cv_results, index), step=0, timestamp=timestamp,
+                            integration=NAME, client=client)
         children.append(child_id)
     for child_id in children:
-        client.set_terminated(child_id, "FINISHED")
+        runs.end_run(child_id, "FINISHED")
     return children
 
 

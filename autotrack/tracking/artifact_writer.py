@@ -156,12 +156,22 @@ def _register() -> None:
     with _register_lock:
         if _registered:
             return
-        # Registered on first use, after the tracking modules' own exit handlers, so it runs before
-        # them (atexit is last in, first out): files are written while the pipeline still runs.
-        atexit.register(_wait_at_exit)
         from autotrack.tracking import fluent
 
         fluent.register_flush_hook(wait)
+        # The shutdown sequence (autotrack.tracking.shutdown, where this build has it) drains the
+        # writer in its artifact phase, within the exit deadline; without it, an exit handler does.
+        try:
+            from autotrack.tracking import shutdown
+        except ImportError:
+            shutdown = None
+        register = getattr(shutdown, "register_artifact_drain", None)
+        if register is not None:
+            register(wait)
+        else:
+            # Registered on first use, after the tracking modules' own exit handlers, so it runs
+            # before them (atexit is last in, first out): files are written while the pipeline runs.
+            atexit.register(_wait_at_exit)
         _registered = True
 
 

@@ -336,7 +336,7 @@ def apply(patcher: Patcher, config: AutologConfig) -> None:
     Patches ``sklearn.metrics`` functions and the prediction/score methods of each sklearn subpackage
     as it is imported; nothing is imported here.
     """
-    if not config.get("log_post_training_metrics", True):
+    if not config.log_post_training_metrics:
         return
     from autotrack.integrations.sklearn.autolog import PATCHED_MODULES, register_after_fit
 

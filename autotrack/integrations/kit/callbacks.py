@@ -6,9 +6,9 @@ calls does not collect one autotrack callback per call, and the user's code sees
 The user's argument is replaced through :meth:`Call.set_arg` / :meth:`Call.set_kwarg`, as the
 engine's strict mode requires.
 
-The injected callback is made unable to raise into training (:func:`safe`): a function is wrapped
-with the engine's :func:`~autotrack.core.guard`; for an object, every public method found on its
-class (and bases) is replaced, on the instance, by a guarded one. An exception in autotrack's
+The injected callback is made unable to raise into training (:func:`safe`): a callable is wrapped
+with the engine's :func:`~autotrack.core.guard`; for another object, every public method found on
+its class (and bases) is replaced, on the instance, by a guarded one. An exception in autotrack's
 callback then becomes one :class:`~autotrack.core.AutotrackWarning` (every time under
 ``AUTOTRACK_STRICT=1``: a callback never raises, not even there) and the callback returns None.
 Prefer decorating a callback class with ``patcher.guard_methods`` where it is defined (inside
@@ -41,10 +41,14 @@ def is_safe(callback: Any) -> bool:
 
 
 def safe(callback: Any, integration: str, *, silent: bool = False) -> Any:
-    """``callback`` made unable to raise: a guarded function, or the same object with guarded methods."""
+    """``callback`` made unable to raise: a callable (function, method, callable object) becomes a
+    guarded function; another object (a ``keras.callbacks.Callback``, a Lightning ``Callback``) is
+    returned itself, with every public method of its class and bases guarded on the instance."""
     if is_safe(callback):
         return callback
-    if inspect.isfunction(callback) or inspect.ismethod(callback) or inspect.isbuiltin(callback):
+    if callable(callback):
+        # A function, a bound method, or an object the library calls: a guarded function (special
+        # methods such as __call__ cannot be guarded on an instance).
         return safety.guard(integration, callback, silent=silent)
     seen: set[str] = set()
     for klass in type(callback).__mro__:
@@ -69,8 +73,6 @@ def safe(callback: Any, integration: str, *, silent: bool = False) -> Any:
         object.__setattr__(callback, "__autotrack_guarded__", True)
     except (AttributeError, TypeError):
         pass
-    if callable(callback) and not seen:
-        return safety.guard(integration, callback, silent=silent)
     return callback
 
 

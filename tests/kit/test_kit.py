@@ -210,6 +210,10 @@ def test_log_dataset_records_tag_artifact_and_mlflow_input_shape(artifact_root, 
     path = client.download_artifacts(run_id, "datasets/train.json", str(tmp_path / "dl"))  # waits for the writer
     with open(path) as handle:
         assert json.load(handle) == desc
+    autotrack.flush()  # the run inputs are written by the background writer
+    inputs = TrackingClient().get_run(run_id).inputs.dataset_inputs
+    assert {(i.dataset.name, i.dataset.digest, i.tags[0].value) for i in inputs} == \
+        {("X_train", desc["digest"], "train"), ("X_eval", tag[1]["digest"], "eval")}
     entry = datasets.dataset_input(desc)
     assert entry["tags"] == [{"key": "mlflow.data.context", "value": "train"}]
     assert set(entry["dataset"]) == {"name", "digest", "source_type", "source", "schema", "profile"}

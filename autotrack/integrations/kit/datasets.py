@@ -7,8 +7,8 @@ The tracking store has no dataset table, so a dataset is recorded as:
 - the run tag ``mlflow.datasets``: a JSON list of ``{"name", "digest", "context"}`` summaries of
   every dataset the run used (kept per run here, so several calls add to one list), so runs can be
   searched by dataset digest;
-- where the store implements ``log_inputs`` (MLflow's ``runs/log-inputs``), the dataset input in
-  MLflow's shape (:func:`dataset_input`), so the server can expose it as the run's inputs.
+- the store's run inputs (``log_inputs``, MLflow's ``runs/log-inputs``), written off the caller's
+  thread, in MLflow's shape (:func:`dataset_input`), so the server can expose them as the run's inputs.
 
 The digest is a 16-hex BLAKE2b of the shape, the column names and dtypes, and the content of at most
 the first and last 5,000 rows of features and targets (a sample: hashing a large dataset in full
@@ -172,6 +172,23 @@ def dataset_input(desc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _input_entity(entry: dict[str, Any]) -> Any:
+    """:func:`dataset_input`'s dict as the store's ``DatasetInput`` entity."""
+    from autotrack.entities import Dataset, DatasetInput, InputTag
+
+    return DatasetInput(Dataset(**entry["dataset"]), tuple(InputTag(t["key"], t["value"]) for t in entry["tags"]))
+
+
+def _log_input(client: Any, run_id: str, entry: Any) -> None:
+    # Off the caller's thread. The run's creation may still be queued in the logging pipeline: if the
+    # store does not know the run yet, write what is queued and try once more.
+    try:
+        client.store.log_inputs(run_id, [entry])
+    except Exception:  # noqa: BLE001 - retried once after a flush; a second failure is reported
+        client.flush()
+        client.store.log_inputs(run_id, [entry])
+
+
 _summaries: dict[str, list[dict[str, str]]] = {}  # run id -> the mlflow.datasets list logged so far
 _summaries_lock = threading.Lock()
 MAX_TRACKED_RUNS = 1024  # only runs being logged to matter
@@ -202,9 +219,10 @@ def log_dataset(run_id: str, X: Any = None, y: Any = None, *, name: str = "datas
         tag = json.dumps(known)
     if changed:
         client.set_tags(run_id, {DATASETS_TAG: tag})
-        log_inputs = getattr(client.store, "log_inputs", None)
-        if callable(log_inputs):
-            log_inputs(run_id, [dataset_input(desc)])
+        if callable(getattr(client.store, "log_inputs", None)):
+            entry = _input_entity(dataset_input(desc))
+            artifacts.submit(run_id, lambda: _log_input(client, run_id, entry), integration=integration,
+                             config=config, what="recording the run's dataset input")
     if artifact:
         artifacts.log_json(run_id, desc, f"datasets/{desc['context']}.json", background=True,
                            integration=integration, config=config, client=client)

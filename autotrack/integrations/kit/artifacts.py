@@ -12,7 +12,6 @@ background write must not change afterwards: pass bytes, or a job that owns priv
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -91,6 +90,8 @@ def log_text(run_id: str, text: str, artifact_file: str, **options: Any) -> None
 def log_json(run_id: str, value: Any, artifact_file: str, *, indent: int | None = None, **options: Any) -> None:
     """:func:`log_bytes` of ``value`` as JSON (``default=str`` for what JSON cannot hold; same options).
     The value is serialised now, on the caller's thread, so it may change afterwards."""
+    import json
+
     text = json.dumps(value, default=str, indent=indent, separators=None if indent else (",", ":"))
     log_bytes(run_id, text.encode("utf-8"), artifact_file, **options)
 

@@ -19,8 +19,6 @@ description with :func:`description` and logs it with ``log_dataset(..., descrip
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from typing import Any
 
@@ -109,7 +107,7 @@ def _shape(data: Any) -> list[int] | None:
 def describe(X: Any, y: Any = None, name: str = "dataset", context: str = "train") -> dict[str, Any]:
     """The description of dataset ``(X, y)`` logged as ``datasets/<context>.json``: name, digest,
     context, source, shape, num_rows, columns (name and dtype, for a DataFrame), dtype, targets."""
-    import numpy as np  # noqa: F401  (the helpers use it; imported only when describing data)
+    import hashlib
 
     h = hashlib.blake2b(digest_size=8)
     shape = _shape(X)
@@ -159,6 +157,8 @@ def dataset_input(desc: dict[str, Any]) -> dict[str, Any]:
     """The description as one entry of MLflow's ``runs/log-inputs`` ``datasets`` list:
     ``{"tags": [{"key": "mlflow.data.context", "value": ...}], "dataset": {"name", "digest",
     "source_type", "source", "schema", "profile"}}`` (``source``, ``schema``, ``profile`` are JSON text)."""
+    import json
+
     schema = {"mlflow_colspec": desc["columns"]} if desc.get("columns") else {"shape": desc.get("shape"), "dtype": desc.get("dtype")}
     profile = {"num_rows": desc.get("num_rows"), "shape": desc.get("shape")}
     source = desc.get("source") or {}
@@ -200,6 +200,8 @@ def log_dataset(run_id: str, X: Any = None, y: Any = None, *, name: str = "datas
     """Record dataset ``(X, y)`` (or the ready description ``desc``) as used by ``run_id`` in ``context``:
     the ``mlflow.datasets`` tag now, ``datasets/<context>.json`` in the background (unless
     ``artifact=False``), and the store's run inputs where it has them. Returns the description."""
+    import json
+
     from autotrack.integrations.kit import artifacts
 
     if client is None:

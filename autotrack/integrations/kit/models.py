@@ -15,9 +15,6 @@ example, ``log_model_signatures=False`` drops the signature and its inference.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from autotrack.core import safety
@@ -67,6 +64,10 @@ def log_model(run_id: str, writer: FlavorWriter, *, artifact_path: str = MODEL_P
     and the writer's ``predict`` (unless ``infer_signature_from_example`` is False). See the module
     docstring for ``background`` and how ``config`` is honoured.
     """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from autotrack.models.saving import check_artifact_path, save_model_folder
 
     if client is None:
@@ -110,7 +111,7 @@ def log_model(run_id: str, writer: FlavorWriter, *, artifact_path: str = MODEL_P
     return f"runs:/{run_id}/{artifact_path}"
 
 
-def _size(folder: Path) -> int:
+def _size(folder: Any) -> int:
     try:
         return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     except OSError:

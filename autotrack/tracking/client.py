@@ -255,24 +255,6 @@ class TrackingClient:
         if records:
             self._pipeline.add_many(records)
 
-    def log_metrics(self, run_id: str, metrics: dict[str, Any], step: int | None = None,
-                    timestamp: int | None = None) -> None:
-        """Queue several metrics of one run at one ``step`` and one ``timestamp`` (now by default), in
-        one batch. Every key and value is checked before anything is queued."""
-        if run_id not in self._state.writable:
-            self._writable_params(run_id)
-        timestamp = int(_time() * 1000) if timestamp is None else validation.validate_timestamp("metrics", timestamp)
-        step = 0 if step is None else validation.validate_step("metrics", step)
-        records = []
-        for key, value in metrics.items():
-            if key not in _valid_keys:
-                validation.validate_key("metric", key)
-            if value.__class__ is not float:
-                value = validation.validate_metric_value(key, value)
-            records.append((METRIC, run_id, key, value, timestamp, step))
-        if records:
-            self._pipeline.add_many(records)
-
     def log_late_metric(self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
         """Queue one metric value for ``run_id`` even if the run has ended; its status and end time stay.
 

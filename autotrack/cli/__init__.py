@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("autotrack.cli.runs:runs", "List, show and compare runs."),
     "run": ("autotrack.core.cli_run:run_command", "Run a command with autologging on (autotrack run -- python train.py)."),
     "models": ("autotrack.models.cli:models", "Serve a model (MLflow's scoring protocol), or score a file."),  # serving
+    "import": ("autotrack.cli.import_mlflow:import_group", "Copy experiments and runs from MLflow (autotrack import mlflow --from URI)."),
 }
 
 

@@ -198,7 +198,8 @@ def current_version(conn: sa.Connection) -> int:
 
 
 # ---------------------------------------------------------------------- databases that are not ours
-def _is_mlflow(table_names: set[str]) -> bool:
+def is_mlflow_schema(table_names: set[str]) -> bool:
+    """Whether a database with these tables holds MLflow's tracking schema (its alembic table and run tables)."""
     return VERSION_TABLE not in table_names and "alembic_version" in table_names and {"experiments", "runs", "metrics"} <= table_names
 
 
@@ -240,7 +241,7 @@ def refuse_foreign_schema(engine: sa.Engine, shown_uri: str) -> None:
     else:
         with engine.connect() as conn:
             names = set(sa.inspect(conn).get_table_names())
-    if _is_mlflow(names):
+    if is_mlflow_schema(names):
         raise ForeignSchemaError(
             f"{shown_uri} holds an MLflow tracking database; autotrack does not write into it, and left it unchanged. "
             f"Copy its experiments and runs into an autotrack store with: autotrack import mlflow --from '{shown_uri}' "

@@ -1,22 +1,18 @@
-"""``autotrack.xgboost``: save, log and load XGBoost models (``import autotrack.xgboost`` imports no xgboost).
+"""``autotrack.xgboost``: XGBoost autologging and save, log and load of XGBoost models
+(``import autotrack.xgboost`` imports no xgboost).
 
-Model functions come from :mod:`autotrack.integrations.xgboost.flavor`.
+``autolog()`` configures the integration in :mod:`autotrack.integrations.xgboost.autolog`; model
+functions come from :mod:`autotrack.integrations.xgboost.flavor`.
 """
 
 from __future__ import annotations
 
 from autotrack.integrations.xgboost.flavor import FLAVOR_NAME, load_model, log_model, save_model
 
+from autotrack.core.autolog import make_library_autolog
 
-def __getattr__(name: str):
-    # Until XGBoost autologging lands (it defines ``autolog`` here, and this is then never reached for
-    # it), asking for it says so rather than a bare AttributeError.
-    if name == "autolog":
-        from autotrack.core import registry
+#: ``autotrack.xgboost.autolog(**options)``: the common options plus ``importance_types``,
+#: ``log_plot_images``, ``model_format`` and ``log_post_training_metrics`` (docs/xgboost.md)
+autolog = make_library_autolog("xgboost")
 
-        raise AttributeError(registry.unavailable_message("xgboost", "autotrack.xgboost.autolog"))
-    raise AttributeError(f"module 'autotrack.xgboost' has no attribute {name!r}")
-
-# --- autologging: autotrack.xgboost.autolog is added here by the XGBoost autologging issue ---
-
-__all__ = ["FLAVOR_NAME", "save_model", "log_model", "load_model"]
+__all__ = ["FLAVOR_NAME", "autolog", "save_model", "log_model", "load_model"]

@@ -134,12 +134,12 @@ def test_search_gives_a_parent_and_child_runs_and_no_strays(binary_data):
 
 
 def test_post_training_metrics(binary_data):
-    from sklearn.metrics import accuracy_score
-
     autotrack.autolog(log_models=False)
+    from sklearn import metrics  # the function is looked up on the module after autolog() patched it
+
     X, y, X_val, y_val = binary_data
     model = classifier().fit(X, y)
-    accuracy = accuracy_score(y_val, model.predict(X_val))
+    accuracy = metrics.accuracy_score(y_val, model.predict(X_val))
     score = model.score(X_val, y_val)
     autotrack.flush()
     metrics = only_run().data.metrics

@@ -345,3 +345,24 @@ def apply(patcher: Patcher, config: AutologConfig) -> None:
     # The modules whose estimators get training runs: only their models can be evaluated.
     for name in PATCHED_MODULES:
         patcher.on_import(name, lambda module: _patch_estimators(patcher, module))
+
+
+def apply_to_models(patcher: Patcher, classes: Any) -> None:
+    """Post-training metrics for the scikit-learn API models of another library (XGBoost's
+    ``XGBClassifier``, ...): patch, through that integration's ``patcher``, the prediction methods and
+    ``score`` of ``classes`` (each at the class that defines it) and the ``sklearn.metrics`` functions.
+    Its models are attributed to their runs with :func:`remember_model`.
+
+    With scikit-learn autologging on too, a method or function patched by both integrations logs once
+    (the outer wrapper's call is the outermost one; the inner one only runs) into the same registry.
+    """
+    found: dict[tuple[int, str], tuple[type, str]] = {}
+    for cls in classes:
+        for name in (*PREDICTION_METHODS, "score"):
+            for klass in cls.__mro__:
+                if name in vars(klass):
+                    found.setdefault((id(klass), name), (klass, name))
+                    break
+    for owner, name in found.values():
+        patcher.patch(owner, name, _on_score if name == "score" else _on_prediction, creates_run=False)
+    patcher.on_import("sklearn.metrics", lambda module: _patch_metrics(patcher, module))

@@ -18,7 +18,6 @@ the only one, and the inner ``train`` joins only a session that an XGBoost ``fit
 
 from __future__ import annotations
 
-import inspect
 from types import ModuleType
 from typing import Any
 
@@ -31,7 +30,6 @@ NAME = record.NAME
 SKLEARN_API_CLASSES: tuple[str, ...] = (
     "XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor",
 )
-_FIT_STATE = "xgboost.fit"  # key of the fit hook's data in the session state, read by the joined train
 
 
 class XGBoostIntegration(Integration):
@@ -48,7 +46,7 @@ class XGBoostIntegration(Integration):
         """``importance_types`` (a list of ``weight``, ``gain``, ``cover``, ``total_gain``,
         ``total_cover``), ``model_format`` (``ubj`` or ``json``), ``log_plot_images`` and
         ``log_post_training_metrics`` (bools)."""
-        return validate_settings("autolog", settings)
+        return validate_settings(settings)
 
     def apply(self, patcher: Any, module: ModuleType) -> None:
         """On ``import xgboost``: patch training, cross-validation, the scikit-learn API and DMatrix."""
@@ -60,10 +58,7 @@ class XGBoostIntegration(Integration):
 
         for owner in (xgboost.training, xgboost, xgboost.sklearn):
             if hasattr(owner, "train"):
-                try:  # TEMPORARY until the kit's nested="join" is on main
-                    patcher.patch(owner, "train", hooks.on_train, nested="join")
-                except TypeError:
-                    patcher.patch(owner, "train", hooks.on_train)
+                patcher.patch(owner, "train", hooks.on_train, nested="join")
         for owner in (xgboost.training, xgboost):
             if hasattr(owner, "cv"):
                 patcher.patch(owner, "cv", hooks.on_cv)
@@ -76,12 +71,6 @@ class XGBoostIntegration(Integration):
             if isinstance(cls, type) and "fit" in vars(cls):
                 patcher.patch(cls, "fit", hooks.on_fit)
         if patcher.config.log_post_training_metrics:
-            hooks.apply_post_training(patcher, xgboost.sklearn)
+            from autotrack.integrations.xgboost import post_training
 
-
-def signature_parameters(fn: Any) -> list[str]:
-    """Parameter names of ``fn`` (through wrappers), cached by the caller."""
-    try:
-        return list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return []
+            post_training.apply(patcher, xgboost.sklearn)

@@ -34,7 +34,8 @@ class _Predictor:
         return self.model.predict(data)
 
 
-def _writer(xgb_model: Any, model_format: str) -> FlavorWriter:
+def model_writer(xgb_model: Any, model_format: str = "ubj") -> FlavorWriter:
+    """The flavor writer of ``xgb_model`` in ``model_format`` (``ubj`` or ``json``), for autologging and ``save_model``."""
     import xgboost
 
     if not isinstance(xgb_model, (xgboost.Booster, xgboost.XGBModel)):
@@ -62,13 +63,13 @@ def _writer(xgb_model: Any, model_format: str) -> FlavorWriter:
 def save_model(xgb_model: Any, path: str | os.PathLike, signature: ModelSignature | None = None,
                input_example: Any = None, *, model_format: str = "ubj", overwrite: bool = False) -> ModelInfo:
     """Save an XGBoost model (``Booster`` or ``XGBModel``) in its native ``model_format`` (ubj or json) at ``path``."""
-    return save_model_folder(path, _writer(xgb_model, model_format), signature, input_example, overwrite)
+    return save_model_folder(path, model_writer(xgb_model, model_format), signature, input_example, overwrite)
 
 
 def log_model(xgb_model: Any, artifact_path: str, signature: ModelSignature | None = None,
               input_example: Any = None, *, model_format: str = "ubj") -> ModelInfo:
     """Log an XGBoost model to the active run (started if none); ``model_uri`` is ``runs:/<run_id>/<path>``."""
-    return log_model_folder(artifact_path, _writer(xgb_model, model_format), signature, input_example)
+    return log_model_folder(artifact_path, model_writer(xgb_model, model_format), signature, input_example)
 
 
 def _read(folder: Path, conf: dict[str, Any]) -> Any:

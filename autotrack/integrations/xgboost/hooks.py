@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from autotrack.integrations.kit import calls
 from autotrack.integrations.xgboost import data as xgb_data
 from autotrack.integrations.xgboost import params as xgb_params
 from autotrack.integrations.xgboost import record
@@ -25,7 +26,7 @@ _signatures: dict[Any, inspect.Signature | None] = {}
 
 # ---------------------------------------------------------------------- call arguments
 def _signature(fn: Any) -> inspect.Signature | None:
-    key = getattr(fn, "__wrapped__", fn)
+    key = getattr(fn, "__func__", fn)
     if key not in _signatures:
         try:
             _signatures[key] = inspect.signature(fn)
@@ -34,9 +35,10 @@ def _signature(fn: Any) -> inspect.Signature | None:
     return _signatures[key]
 
 
-def arguments(fn: Any, call: Any) -> dict[str, Any]:
-    """Every argument of the call by name, defaults included (``fn`` is the original function)."""
-    sig = _signature(fn)
+def arguments(call: Any) -> dict[str, Any]:
+    """Every argument of the call by name, defaults included (bound against the original's signature:
+    the logged params show ``num_boost_round=10`` when the user relied on the default)."""
+    sig = _signature(call.wrapped)
     if sig is None:
         return dict(call.kwargs)
     bound = sig.bind_partial(*call.args, **call.kwargs)
@@ -44,16 +46,20 @@ def arguments(fn: Any, call: Any) -> dict[str, Any]:
     return dict(bound.arguments)
 
 
-def pass_callbacks(call: Any, fn: Any, user_callbacks: Any, callback: Any) -> None:
-    """Give the original a new callbacks list: autotrack's callback, then the user's (whose list object
-    stays as it was), at the position or keyword the user used."""
+def pass_callbacks(call: Any, user_callbacks: Any, callback: Any) -> None:
+    """Give the original a new callbacks list, autotrack's callback first, then the user's (whose list
+    object stays as it was), where the user passed them (keyword or position).
+
+    Not the kit's ``add_callback``: that appends, and XGBoost asks callbacks in order with ``any()``,
+    so a user callback that stops training would hide its last round from a callback after it; and
+    the kit's guard returns None on an error, while ``after_training`` must return the model (the
+    callback class catches its own errors instead, see :func:`callback_class`).
+    """
     new = with_callback(user_callbacks, callback)
-    sig = _signature(fn)
-    names = list(sig.parameters) if sig is not None else []
-    index = names.index("callbacks") if "callbacks" in names else -1
-    if 0 <= index < len(call.args):
+    index = calls.position_of(call, "callbacks")
+    if index is not None and index < len(call.args):
         call.set_arg(index, new)
-    else:
+    else:  # keyword-only in xgboost.train and xgboost.cv
         call.set_kwarg("callbacks", new)
 
 
@@ -76,7 +82,7 @@ def _recorder(call: Any, tracking: Any, *, cv: bool = False) -> tuple[EvalRecord
     return recorder, callback_class()(recorder, report)
 
 
-def _log_early_stopping(tracking: Any, run_id: str, recorder: EvalRecorder) -> None:
+def _log_early_stopping(tracking: Any, run_id: str, recorder: EvalRecorder, config: Any) -> None:
     """``best_iteration`` and ``stopped_iteration``, and the best iteration's metrics under their own
     keys at step ``stopped_iteration + 1`` (so a metric's latest value is the best model's, as MLflow
     users expect)."""
@@ -86,10 +92,10 @@ def _log_early_stopping(tracking: Any, run_id: str, recorder: EvalRecorder) -> N
     values = {"stopped_iteration": stopped}
     if best is not None:
         values["best_iteration"] = best
-    record.log_metrics(tracking, run_id, values)
+    record.log_metrics(tracking, run_id, values, config)
     best_values = recorder.by_iteration.get(best) if best is not None else None
     if best_values:
-        record.log_metrics(tracking, run_id, best_values, stopped + 1)
+        record.log_metrics(tracking, run_id, best_values, config, stopped + 1)
 
 
 def _log_importance(tracking: Any, run_id: str, booster: Any, config: Any) -> None:
@@ -121,32 +127,29 @@ def on_train(call: Any) -> Any:
     to an XGBoost ``fit`` (the scikit-learn API), only the training arguments, per-round metrics,
     early stopping and importance: the fit logs its own params, datasets and model."""
     config = call.config
-    joined = getattr(call, "joined", False)  # TEMPORARY getattr until the kit's Call.joined is on main
+    joined = call.joined
     if joined:
         fit = call.session.state.get(FIT_STATE) if call.session.integration == NAME else None
         if fit is None or fit.get("trained"):
             yield  # nested in someone else's call (a Pipeline's, a search's): part of that run only
             return
         fit["trained"] = True
-    import xgboost.training
-
-    original = xgboost.training.train
-    args = arguments(original, call)
+    args = arguments(call)
     tracking = record.client()
     run_id = call.run_id
     logged = xgb_params.call_params(args, xgb_params.TRAIN_ARGUMENTS)
     if not joined:
         logged = {**xgb_params.booster_params(args.get("params")), **logged}
-    record.guarded("logging params", config, record.log_params, tracking, run_id, logged)
+    record.guarded("logging params", config, record.log_params, tracking, run_id, logged, config)
     dtrain = args.get("dtrain")
     if not joined and config.log_datasets:
         record.guarded("logging datasets", config, _log_dmatrix_datasets, tracking, run_id, dtrain,
                        args.get("evals"), config)
     recorder, callback = _recorder(call, tracking)
-    pass_callbacks(call, original, args.get("callbacks"), callback)
+    pass_callbacks(call, args.get("callbacks"), callback)
     booster = yield
     if _uses_early_stopping(args):
-        record.guarded("logging early stopping", config, _log_early_stopping, tracking, run_id, recorder)
+        record.guarded("logging early stopping", config, _log_early_stopping, tracking, run_id, recorder, config)
     record.guarded("logging feature importance", config, _log_importance, tracking, run_id, booster, config)
     if not joined and config.log_models:
         record.guarded("logging the model", config, record.log_model, tracking, run_id, booster,
@@ -156,34 +159,32 @@ def on_train(call: Any) -> Any:
 def _log_dmatrix_datasets(tracking: Any, run_id: str, dtrain: Any, evals: Any, config: Any) -> None:
     if dtrain is not None:
         data, label, facts = xgb_data.dataset_source(dtrain)
-        record.log_dataset(tracking, run_id, data, label, facts, _dataset_name(dtrain, "dtrain"), TRAIN_CONTEXT)
+        record.log_dataset(tracking, run_id, data, label, facts, _dataset_name(dtrain, "dtrain"), TRAIN_CONTEXT,
+                           config)
     for matrix, eval_name in evals or ():
         if matrix is dtrain:
             continue  # the training set watched as an eval set is the same dataset
         data, label, facts = xgb_data.dataset_source(matrix)
-        record.log_dataset(tracking, run_id, data, label, facts, str(eval_name), EVAL_CONTEXT)
+        record.log_dataset(tracking, run_id, data, label, facts, str(eval_name), EVAL_CONTEXT, config)
 
 
 # ---------------------------------------------------------------------- xgboost.cv
 def on_cv(call: Any) -> Any:
     """``xgboost.cv``: params, the training dataset and the per-round mean and std of every metric."""
     config = call.config
-    import xgboost.training
-
-    original = xgboost.training.cv
-    args = arguments(original, call)
+    args = arguments(call)
     tracking = record.client()
     run_id = call.run_id
     logged = {**xgb_params.booster_params(args.get("params")), **xgb_params.call_params(args, xgb_params.CV_ARGUMENTS)}
-    record.guarded("logging params", config, record.log_params, tracking, run_id, logged)
+    record.guarded("logging params", config, record.log_params, tracking, run_id, logged, config)
     dtrain = args.get("dtrain")
     if config.log_datasets and dtrain is not None:
         record.guarded("logging datasets", config, _log_dmatrix_datasets, tracking, run_id, dtrain, None, config)
     recorder, callback = _recorder(call, tracking, cv=True)
-    pass_callbacks(call, original, args.get("callbacks"), callback)
+    pass_callbacks(call, args.get("callbacks"), callback)
     yield
     if _uses_early_stopping(args):
-        record.guarded("logging early stopping", config, _log_early_stopping, tracking, run_id, recorder)
+        record.guarded("logging early stopping", config, _log_early_stopping, tracking, run_id, recorder, config)
 
 
 # ---------------------------------------------------------------------- DMatrix
@@ -210,8 +211,11 @@ def estimator_tags(estimator: Any) -> dict[str, str]:
 
 def on_fit(call: Any) -> Any:
     """``fit`` of a scikit-learn API class: ``get_params()``, tags, datasets (``eval_set`` entries in
-    context ``eval``, named ``validation_<i>`` as XGBoost names their metrics), then, joined by the inner
-    ``train``, per-round metrics, early stopping and importance; after it the model."""
+    context ``eval``, named ``validation_<i>`` as XGBoost names their metrics); joined by the inner
+    ``train``: per-round metrics, early stopping and importance; after it the model, the training
+    metrics of a scikit-learn estimator, and what post-training metrics need."""
+    from autotrack.integrations.xgboost import post_training
+
     config = call.config
     estimator = call.instance
     X, y, eval_set = fit_arguments(call)
@@ -219,28 +223,25 @@ def on_fit(call: Any) -> Any:
     tracking = record.client()
     run_id = call.run_id
     record.guarded("logging params", config, record.log_params, tracking, run_id,
-                   xgb_params.estimator_params(estimator))
+                   xgb_params.estimator_params(estimator), config)
     record.guarded("logging tags", config, tracking.set_tags, run_id, estimator_tags(estimator))
     if config.log_datasets:
-        record.guarded("logging datasets", config, _log_fit_datasets, tracking, run_id, X, y, eval_set)
+        record.guarded("logging datasets", config, _log_fit_datasets, tracking, run_id, X, y, eval_set, config)
     example = xgb_data.head_rows(X) if config.log_models else None
     yield
     if config.log_models:
         record.guarded("logging the model", config, record.log_model, tracking, run_id, estimator, example, config)
+    record.guarded("logging training metrics", config, post_training.log_training_metrics, tracking, run_id,
+                   estimator, X, y, call.kwargs.get("sample_weight"), config)
     if config.log_post_training_metrics:
-        record.guarded("preparing post-training metrics", config, record.remember_model, estimator, run_id)
+        record.guarded("preparing post-training metrics", config, post_training.remember_model, estimator, run_id)
 
 
-def _log_fit_datasets(tracking: Any, run_id: str, X: Any, y: Any, eval_set: Any) -> None:
+def _log_fit_datasets(tracking: Any, run_id: str, X: Any, y: Any, eval_set: Any, config: Any) -> None:
     if X is not None:
-        record.log_dataset(tracking, run_id, X, y, {}, _dataset_name(X, "dataset"), TRAIN_CONTEXT)
+        record.log_dataset(tracking, run_id, X, y, {}, _dataset_name(X, "dataset"), TRAIN_CONTEXT, config)
     for index, pair in enumerate(eval_set or ()):
         X_eval, y_eval = pair
         if X_eval is X and y_eval is y:
             continue  # the training set watched as an eval set
-        record.log_dataset(tracking, run_id, X_eval, y_eval, {}, f"validation_{index}", EVAL_CONTEXT)
-
-
-def apply_post_training(patcher: Any, module: Any) -> None:
-    """Post-training metrics of the scikit-learn API classes (see :func:`record.post_training`)."""
-    record.apply_post_training(patcher, module)
+        record.log_dataset(tracking, run_id, X_eval, y_eval, {}, f"validation_{index}", EVAL_CONTEXT, config)

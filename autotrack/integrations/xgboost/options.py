@@ -23,13 +23,14 @@ SETTINGS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-def validate_settings(owner: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the XGBoost-specific options in ``options``; raise naming the option, the value and what
-    is accepted. Other keys are passed through untouched (the engine validates them)."""
+def validate_settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the XGBoost-specific options in ``options`` and return them cleaned (``importance_types``
+    as a tuple); raise naming the option, the value and what is accepted (the engine prefixes the
+    function the user called). Other keys are passed through untouched."""
     clean = dict(options)
     for key in ("log_plot_images", "log_post_training_metrics"):
         if key in clean and not isinstance(clean[key], bool):
-            raise TypeError(f"{owner}(): option {key}={clean[key]!r} must be True or False")
+            raise TypeError(f"option {key}={clean[key]!r} must be True or False")
     if "importance_types" in clean:
         value = clean["importance_types"]
         items = [value] if isinstance(value, str) else value
@@ -38,14 +39,14 @@ def validate_settings(owner: str, options: Mapping[str, Any]) -> dict[str, Any]:
         try:
             items = list(items)
         except TypeError:
-            raise TypeError(f"{owner}(): option importance_types={value!r} must be a list of importance types "
+            raise TypeError(f"option importance_types={value!r} must be a list of importance types "
                             f"(accepted: {', '.join(IMPORTANCE_TYPES)}), or None for none") from None
         for item in items:
             if item not in IMPORTANCE_TYPES:
-                raise ValueError(f"{owner}(): option importance_types contains {item!r}; accepted importance "
+                raise ValueError(f"option importance_types contains {item!r}; accepted importance "
                                  f"types: {', '.join(IMPORTANCE_TYPES)}")
         clean["importance_types"] = tuple(dict.fromkeys(items))
     if "model_format" in clean and clean["model_format"] not in MODEL_FORMATS:
-        raise ValueError(f"{owner}(): option model_format={clean['model_format']!r} is not supported; "
+        raise ValueError(f"option model_format={clean['model_format']!r} is not supported; "
                          f"accepted: {', '.join(MODEL_FORMATS)}")
     return clean

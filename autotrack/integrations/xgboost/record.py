@@ -1,26 +1,32 @@
-"""What one XGBoost training writes into its run: params, metrics, datasets, files and the model.
+"""What one XGBoost training writes into its run, through the integration kit: params, metrics,
+datasets, artifact files and the model.
 
-Thin and XGBoost-specific; the generic work (text and limits of params, batching of metrics, dataset
-descriptions, background artifact writes, model folders) is the tracking client's and the kit's.
+Only the XGBoost-specific choices live here (which data describes a ``DMatrix``, how a booster's
+signature is inferred); text and limits of params, batching of metrics, dataset descriptions and
+digests, background artifact writes and model folders are the kit's.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 from autotrack.core import safety
+from autotrack.integrations.kit import artifacts, calls, datasets, metrics, models, params
 
 NAME = "xgboost"
-MODEL_PATH = "model"
+MODEL_PATH = models.MODEL_PATH
+#: module prefixes skipped when looking for the user's variable name of a dataset
+LIBRARY_MODULES = ("xgboost.", "sklearn.")
 
 
 def report(what: str, exc: Exception, config: Any, *, allow_raise: bool = True) -> None:
     safety.report(NAME, what, exc, silent=config.silent, allow_raise=allow_raise)
 
 
-def guarded(what: str, config: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``, or None after reporting its exception as a failure of ``what``."""
+def guarded(what: str, config: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, or None after reporting its exception as a failure of ``what`` (one
+    warning; re-raised under ``AUTOTRACK_STRICT=1``, after the user's call has returned)."""
     try:
         return fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - autotrack's own logging; the user's training is not affected
@@ -34,77 +40,82 @@ def client() -> Any:
     return TrackingClient()
 
 
-def log_params(tracking: Any, run_id: str, params: dict[str, Any]) -> None:
-    """Params as text, cut to the store's limit; a key the run already has keeps its value."""
-    from autotrack.tracking.validation import MAX_PARAM_VALUE_LENGTH
-
-    texts = {}
-    for key, value in params.items():
-        text = str(value)
-        texts[key] = text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 3] + "..."
-    tracking.log_params(run_id, texts, keep_existing=True)
+def log_params(tracking: Any, run_id: str, values: dict[str, Any], config: Any) -> None:
+    """Params as text within the store's limits; a key the run already has keeps its value."""
+    params.log_params(run_id, values, integration=NAME, config=config, flatten_nested=False, client=tracking)
 
 
-def metrics_logger(tracking: Any, run_id: str):
-    """``log(values, step)`` for :class:`~autotrack.integrations.xgboost.callback.EvalRecorder`."""
-    log_metric = tracking.log_metric
+def metrics_logger(tracking: Any, run_id: str) -> Callable[[dict[str, float], int], None]:
+    """``log(values, step)`` for :class:`~autotrack.integrations.xgboost.callback.EvalRecorder`: one
+    batch per round into the client's pipeline (XGBoost's scores are Python floats already)."""
+    log = tracking.log_metrics
 
-    def log(values: dict[str, float], step: int) -> None:
-        timestamp = int(time.time() * 1000)
-        for key, value in values.items():
-            log_metric(run_id, key, value, timestamp, step)
+    def log_round(values: dict[str, float], step: int) -> None:
+        log(run_id, values, step=step)
 
-    return log
+    return log_round
 
 
-def log_metrics(tracking: Any, run_id: str, values: dict[str, float], step: int = 0) -> None:
-    metrics_logger(tracking, run_id)(values, step)
+def log_metrics(tracking: Any, run_id: str, values: dict[str, Any], config: Any, step: int = 0) -> None:
+    metrics.log_metrics(run_id, values, step=step, integration=NAME, config=config, client=tracking)
 
 
 def caller_variable_name(value: Any, default: str) -> str:
-    return default  # provisional: the kit's calls.caller_variable_name once it lands
+    """The user's variable name for ``value`` (``dtrain``, ``X_train``), else ``default``."""
+    return calls.caller_variable_name(value, default, skip=LIBRARY_MODULES)
 
 
 def log_dataset(tracking: Any, run_id: str, data: Any, label: Any, facts: dict[str, Any], name: str,
-                context: str) -> None:
-    return None  # provisional: the kit's datasets once it lands
+                context: str, config: Any) -> None:
+    """Describe a dataset (its source data when known, else what a ``DMatrix`` says of itself: shape,
+    feature names and types, and a digest of those and of the labels)."""
+    if data is not None:
+        datasets.log_dataset(run_id, data, label, name=name, context=context, integration=NAME, config=config,
+                             client=tracking)
+        return
+    if not facts:
+        return
+    desc = _dmatrix_description(facts, label, name, context)
+    datasets.log_dataset(run_id, name=name, context=context, integration=NAME, config=config, desc=desc,
+                         client=tracking)
 
 
-def write_files(tracking: Any, run_id: str, files: Any, config: Any) -> None:
-    """Write ``files()`` (``{artifact file: bytes}``) into the run's artifacts."""
-    for artifact_file, content in files().items():
-        tracking._log_bytes(run_id, content, artifact_file)
+def _dmatrix_description(facts: dict[str, Any], label: Any, name: str, context: str) -> dict[str, Any]:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    h.update(repr(sorted(facts.items())).encode())
+    targets = None
+    if label is not None:
+        import numpy as np
+
+        values = np.ascontiguousarray(label)
+        h.update(values.tobytes())
+        targets = {"name": None, "shape": list(values.shape), "dtype": str(values.dtype)}
+    names = facts.get("feature_names")
+    types = facts.get("feature_types") or [None] * len(names or ())
+    columns = [{"name": str(n), "dtype": str(t)} for n, t in zip(names, types)] if names else None
+    return datasets.description(name, h.hexdigest(), context, shape=[facts["num_rows"], facts["num_cols"]],
+                                columns=columns, source={"type": "in-memory", "python_type": "xgboost.core.DMatrix"},
+                                targets=targets)
+
+
+def write_files(tracking: Any, run_id: str, files: Callable[[], dict[str, bytes]], config: Any) -> None:
+    """Compute ``files()`` (``{artifact file: bytes}``) and write them on the background artifact
+    writer: the caller's thread pays for neither (``files`` must only use data it owns)."""
+    write = artifacts.writer_for(run_id, tracking)
+    artifacts.submit(run_id, lambda: write(files()), integration=NAME, config=config,
+                     what="writing feature importance")
 
 
 def log_model(tracking: Any, run_id: str, model: Any, example: Any, config: Any) -> None:
-    """The model in XGBoost's native format, with a signature and input example from ``example``."""
-    import tempfile
-    from pathlib import Path
-
+    """The model in XGBoost's native format (``model_format``), signature and input example from
+    ``example`` (the first rows of the training data), uploaded in the background."""
     from autotrack.integrations.xgboost import flavor
-    from autotrack.models.saving import save_model_folder
 
+    writer = flavor.model_writer(model, config.model_format)
     signature = None
     if example is not None and config.log_model_signatures:
-        signature = _infer_signature(model, example)
-    writer = flavor._writer(model, config.model_format)
-    with tempfile.TemporaryDirectory(prefix="autotrack-model-") as tmp:
-        local = Path(tmp) / MODEL_PATH
-        save_model_folder(local, writer, signature, example if config.log_input_examples else None,
-                          run_id=run_id, artifact_path=MODEL_PATH)
-        tracking.log_artifacts(run_id, str(local), MODEL_PATH)
-
-
-def _infer_signature(model: Any, example: Any) -> Any:
-    from autotrack.integrations.xgboost.flavor import _Predictor
-    from autotrack.models.signature import infer_signature
-
-    return infer_signature(example, _Predictor(model).predict(example))
-
-
-def remember_model(estimator: Any, run_id: str) -> None:
-    return None  # provisional
-
-
-def apply_post_training(patcher: Any, module: Any) -> None:
-    return None  # provisional
+        signature = models.infer_signature(writer.predict, example)
+    models.log_model(run_id, writer, signature=signature, input_example=example, infer_signature_from_example=False,
+                     background=True, integration=NAME, config=config, client=tracking)

@@ -8,6 +8,7 @@ digests, background artifact writes and model folders are the kit's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +52,7 @@ def metrics_logger(tracking: Any, run_id: str) -> Callable[[dict[str, float], in
     log = tracking.log_metrics
 
     def log_round(values: dict[str, float], step: int) -> None:
-        log(run_id, values, step=step)
+        log(run_id, values, step=step, timestamp=int(time.time() * 1000))
 
     return log_round
 

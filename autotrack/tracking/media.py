@@ -68,7 +68,7 @@ def log_table(client, run_id: str, data: Any, artifact_file: str) -> None:
         payload = buffer.getvalue()
     else:
         payload = frame.to_json(orient="split", index=False, date_format="iso").encode("utf-8")
-    client._log_bytes(run_id, payload, artifact_file)
+    client.log_bytes(run_id, payload, artifact_file)
     _record_artifact(client, run_id, artifact_file, "table")
 
 
@@ -146,7 +146,7 @@ def log_image(client, run_id: str, image: Any, artifact_file: str | None = None,
     picture = to_pil(image)
     if artifact_file is not None:
         fmt = os.path.splitext(artifact_file)[1].lstrip(".").upper() or "PNG"
-        client._log_bytes(run_id, _encode(picture, "JPEG" if fmt == "JPG" else fmt), artifact_file)
+        client.log_bytes(run_id, _encode(picture, "JPEG" if fmt == "JPG" else fmt), artifact_file)
         return artifact_file
     if not _IMAGE_KEY.match(key):
         raise InvalidParameterError(
@@ -154,10 +154,10 @@ def log_image(client, run_id: str, image: Any, artifact_file: str | None = None,
     step = 0 if step is None else int(step)
     timestamp = int(time.time() * 1000) if timestamp is None else int(timestamp)
     stem = f"images/{key.replace('/', '~')}+step+{step}+timestamp+{timestamp}+{uuid.uuid4()}"
-    client._log_bytes(run_id, _encode(picture, "PNG"), stem + ".png")
+    client.log_bytes(run_id, _encode(picture, "PNG"), stem + ".png")
     preview = picture.copy()
     preview.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
-    client._log_bytes(run_id, _encode(preview, "WEBP"), stem + "+compressed.webp")
+    client.log_bytes(run_id, _encode(preview, "WEBP"), stem + "+compressed.webp")
     client.set_tag(run_id, LOGGED_IMAGES_TAG, "true")
     return stem + ".png"
 

@@ -120,7 +120,9 @@ class SqlStore(TrackingStore):
                 else:
                     os.makedirs(folder, exist_ok=True)
             self.read_only = read_only
-            engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+            # uri=True: a plain path still names a file; "file:...?mode=ro" names (e.g. an ATTACHed MLflow
+            # database in the importer) are read as URIs.
+            engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False, "uri": True})
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn, _record):
